@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the gateway, read from the environment.
+// docs/configuration.md lists them; keep the two in step.
+type Config struct {
+	Addr             string
+	MongoURI         string
+	MongoDatabase    string
+	DataDir          string
+	PublicURL        string
+	AdminEmail       string
+	AdminPassword    string
+	LogLevel         string
+	LogFormat        string
+	ShutdownTimeout  time.Duration
+	SessionTTL       time.Duration
+	BodyLimit        int64
+	MessageMaxChars  int
+	LoginMaxFailures int
+	LoginWindow      time.Duration
+	Demo             bool
+	PasswordCost     int
+}
+
+// env reads a variable; a *_FILE variant, where allowed, reads it from a file.
+type env struct {
+	get  func(string) string
+	read func(string) ([]byte, error)
+	errs []error
+}
+
+func (e *env) str(name, def string) string {
+	if v := e.get(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// secret reads NAME or the file named by NAME_FILE (not both).
+func (e *env) secret(name string) string {
+	v, file := e.get(name), e.get(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		e.errs = append(e.errs, fmt.Errorf("%s and %s_FILE are both set; use one", name, name))
+	case file != "":
+		b, err := e.read(file)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", name, err))
+			return ""
+		}
+		return strings.TrimRight(string(b), "\r\n")
+	}
+	return v
+}
+
+func (e *env) duration(name string, def time.Duration) time.Duration {
+	v := e.get(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a positive duration like 30s or 15m", name, v))
+		return def
+	}
+	return d
+}
+
+func (e *env) integer(name string, def, lo, hi int) int {
+	v := e.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a whole number from %d to %d", name, v, lo, hi))
+		return def
+	}
+	return n
+}
+
+func (e *env) boolean(name string, def bool) bool {
+	v := e.get(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not true or false", name, v))
+		return def
+	}
+	return b
+}
+
+// size reads a byte size: 1048576, 512KiB, 1MiB, 10MB.
+func (e *env) size(name string, def int64) int64 {
+	v := e.get(name)
+	if v == "" {
+		return def
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	num, mult := v, int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(v, u.suffix) {
+			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a size like 1048576, 512KiB or 1MiB", name, v))
+		return def
+	}
+	return n * mult
+}
+
+// LoadConfig reads the configuration. getenv and readFile are os.Getenv
+// and os.ReadFile in production.
+func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error)) (Config, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	e := &env{get: getenv, read: readFile}
+	c := Config{
+		Addr:             e.str("SWITCHBOARD_ADDR", ":8080"),
+		MongoURI:         e.secret("MONGODB_URI"),
+		MongoDatabase:    e.str("MONGODB_DATABASE", "switchboard"),
+		DataDir:          e.str("SWITCHBOARD_DATA_DIR", "./data"),
+		PublicURL:        strings.TrimRight(e.str("SWITCHBOARD_PUBLIC_URL", ""), "/"),
+		AdminEmail:       e.str("SWITCHBOARD_ADMIN_EMAIL", "admin@example.com"),
+		AdminPassword:    e.secret("SWITCHBOARD_ADMIN_PASSWORD"),
+		LogLevel:         strings.ToLower(e.str("SWITCHBOARD_LOG_LEVEL", "info")),
+		LogFormat:        strings.ToLower(e.str("SWITCHBOARD_LOG_FORMAT", "text")),
+		ShutdownTimeout:  e.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT", 15*time.Second),
+		SessionTTL:       e.duration("SWITCHBOARD_SESSION_TTL", 7*24*time.Hour),
+		BodyLimit:        e.size("SWITCHBOARD_BODY_LIMIT", 1<<20),
+		MessageMaxChars:  e.integer("SWITCHBOARD_MESSAGE_MAX_CHARS", 10000, 1, 1_000_000),
+		LoginMaxFailures: e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES", 5, 1, 1000),
+		LoginWindow:      e.duration("SWITCHBOARD_LOGIN_WINDOW", 15*time.Minute),
+		Demo:             e.boolean("SWITCHBOARD_DEMO", true),
+		PasswordCost:     e.integer("SWITCHBOARD_PASSWORD_COST", 11, 4, 16),
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_ADDR: %q is not host:port like :8080", c.Addr))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		e.errs = append(e.errs, errors.New("MONGODB_URI: must start with mongodb:// or mongodb+srv://"))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + localURLHost(c.Addr)
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_ADMIN_PASSWORD: must be at least 8 characters"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	if len(e.errs) > 0 {
+		return c, fmt.Errorf("config: %w", errors.Join(e.errs...))
+	}
+	return c, nil
+}
+
+// localURLHost turns a listen address into a host a browser on this
+// machine can open.
+func localURLHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// CookieSecure reports whether cookies must be Secure.
+func (c Config) CookieSecure() bool { return strings.HasPrefix(c.PublicURL, "https://") }

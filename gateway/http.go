@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/switchboard-chat/switchboard/docs"
+	"github.com/switchboard-chat/switchboard/inbox/api"
+)
+
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "switchboard_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method", "route"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) middleware(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	route := c.Route().Path
+	status := c.Response().StatusCode()
+	if err != nil {
+		if fe, ok := err.(*fiber.Error); ok {
+			status = fe.Code
+		} else {
+			status = fiber.StatusInternalServerError
+		}
+	}
+	m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+	return err
+}
+
+// pinger is what readiness needs of the store.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// newHTTP builds the Fiber app with the operational endpoints.
+func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "switchboard",
+		BodyLimit:             int(cfg.BodyLimit),
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		ErrorHandler:          api.ErrorHandler(log),
+	})
+	app.Use(recover.New())
+	app.Use(m.middleware)
+	app.Use(func(c *fiber.Ctx) error {
+		c.Set("X-Content-Type-Options", "nosniff")
+		c.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		c.Set("X-Frame-Options", "DENY")
+		return c.Next()
+	})
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			log.Warn("not ready", "err", err)
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": "store unreachable"})
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})))
+	serveDoc := func(name, ctype string) fiber.Handler {
+		return func(c *fiber.Ctx) error {
+			b, err := docs.Files.ReadFile(name)
+			if err != nil {
+				return fiber.ErrNotFound
+			}
+			c.Set(fiber.HeaderContentType, ctype)
+			return c.Send(b)
+		}
+	}
+	app.Get("/api/v1/openapi.yaml", serveDoc("api.yaml", "application/yaml; charset=utf-8"))
+	app.Get("/docs/:name", func(c *fiber.Ctx) error {
+		ctype := "text/markdown; charset=utf-8"
+		if n := c.Params("name"); len(n) > 5 && n[len(n)-5:] == ".yaml" {
+			ctype = "application/yaml; charset=utf-8"
+		}
+		return serveDoc(c.Params("name"), ctype)(c)
+	})
+	app.Get("/", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.SendString(landingPage)
+	})
+	return app
+}
+
+// mountFallback answers unknown routes with a JSON 404.
+func mountFallback(app *fiber.App) {
+	app.Use(func(c *fiber.Ctx) error {
+		return c.Status(fiber.StatusNotFound).JSON(api.ErrorBody{Error: api.ErrorDetail{Code: "not_found", Message: "no such page: " + c.Path()}})
+	})
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+const landingPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Switchboard</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1em .3em}</style>
+</head><body>
+<h1>Switchboard</h1>
+<p>The gateway is running. Agents and integrations talk to it through the REST API.</p>
+<ul>
+<li><a href="/api/v1/openapi.yaml">REST API reference (OpenAPI 3)</a></li>
+<li><a href="/docs/configuration.md">Configuration reference</a></li>
+<li><a href="/readyz">Readiness</a> · <a href="/metrics">Metrics</a></li>
+</ul>
+<p>Sign in: <code>POST /api/v1/auth/login</code> with the admin e-mail and password printed at start-up.</p>
+</body></html>
+`

@@ -1,0 +1,243 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// MinPasswordChars is the shortest password an agent may choose.
+const MinPasswordChars = 8
+
+// AgentInput creates or changes an agent; nil fields are left as they are.
+type AgentInput struct {
+	Name     *string   `json:"name"`
+	Email    *string   `json:"email"`
+	Password *string   `json:"password"`
+	Role     *Role     `json:"role"`
+	Language *string   `json:"language"`
+	Presence *Presence `json:"presence"`
+	GroupIDs *[]string `json:"groupIds"`
+	Disabled *bool     `json:"disabled"`
+}
+
+func normalEmail(field, v string) (string, error) {
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Name != "" || a.Address != v {
+		return "", invalid(field, "is not an e-mail address")
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput) error {
+	if in.Name != nil {
+		if err := s.checkName("name", *in.Name); err != nil {
+			return err
+		}
+		ag.Name = *in.Name
+	}
+	if in.Email != nil {
+		e, err := normalEmail("email", *in.Email)
+		if err != nil {
+			return err
+		}
+		ag.Email = e
+	}
+	if in.Password != nil {
+		p := *in.Password
+		if utf8.RuneCountInString(p) < MinPasswordChars {
+			return invalid("password", "must be at least %d characters", MinPasswordChars)
+		}
+		if len(p) > 72 {
+			return invalid("password", "must be at most 72 bytes")
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(p), s.cost)
+		if err != nil {
+			return fmt.Errorf("hash password: %w", err)
+		}
+		ag.PasswordHash = string(h)
+	}
+	if in.Role != nil {
+		if !in.Role.Valid() {
+			return invalid("role", "must be agent, supervisor or admin")
+		}
+		ag.Role = *in.Role
+	}
+	if in.Language != nil {
+		if !ValidLanguage(*in.Language) {
+			return invalid("language", "must be en, de, pl or ru")
+		}
+		ag.Language = *in.Language
+	}
+	if in.Presence != nil {
+		if !in.Presence.Valid() {
+			return invalid("presence", "must be online, offline or invisible")
+		}
+		ag.Presence = *in.Presence
+	}
+	if in.GroupIDs != nil {
+		if err := s.checkIDs(ctx, "groupIds", s.store.groups.Name(), *in.GroupIDs); err != nil {
+			return err
+		}
+		ag.GroupIDs = *in.GroupIDs
+	}
+	if in.Disabled != nil {
+		ag.Disabled = *in.Disabled
+	}
+	return nil
+}
+
+// CreateAgent adds an agent. Admins only.
+func (s *Service) CreateAgent(ctx context.Context, a Actor, in AgentInput) (*Agent, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Name == nil:
+		return nil, invalid("name", "is required")
+	case in.Email == nil:
+		return nil, invalid("email", "is required")
+	case in.Password == nil:
+		return nil, invalid("password", "is required")
+	}
+	now := s.Now()
+	ag := &Agent{ID: newID(), Role: RoleAgent, Language: "en", Presence: PresenceOffline, GroupIDs: []string{}, CreatedAt: now, UpdatedAt: now}
+	if err := s.applyAgentInput(ctx, ag, in); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.agents.InsertOne(ctx, ag); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return nil, &FieldError{Field: "email", Message: "is already used by another agent"}
+		}
+		return nil, fmt.Errorf("store: insert agent: %w", err)
+	}
+	s.publish(ctx, Event{Type: EventAgentChanged, AgentID: ag.ID, SubjectID: ag.ID})
+	return ag, nil
+}
+
+// UpdateAgent changes an agent. Admins change anyone; an agent changes
+// their own name, language, presence and password only.
+func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentInput) (*Agent, error) {
+	self := a.AgentID == id && !a.System
+	if !a.IsAdmin() {
+		if !self || in.Email != nil || in.Role != nil || in.GroupIDs != nil || in.Disabled != nil {
+			return nil, ErrForbidden
+		}
+	}
+	if self && ((in.Role != nil && *in.Role != RoleAdmin) || (in.Disabled != nil && *in.Disabled)) && a.Role == RoleAdmin {
+		if err := s.keepAnAdmin(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	ag, err := s.Agent(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	oldPresence := ag.Presence
+	if err := s.applyAgentInput(ctx, ag, in); err != nil {
+		return nil, err
+	}
+	ag.UpdatedAt = s.Now()
+	if _, err := s.store.agents.ReplaceOne(ctx, bson.M{"_id": id}, ag); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return nil, &FieldError{Field: "email", Message: "is already used by another agent"}
+		}
+		return nil, fmt.Errorf("store: save agent %s: %w", id, err)
+	}
+	if in.Password != nil || ag.Disabled {
+		if err := s.store.deleteSessions(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	s.publish(ctx, Event{Type: EventAgentChanged, AgentID: id, SubjectID: id})
+	if ag.Presence != oldPresence {
+		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence})
+	}
+	return ag, nil
+}
+
+// SetPresence changes an agent's presence: the agent themself, an admin,
+// or the scheduler.
+func (s *Service) SetPresence(ctx context.Context, a Actor, id string, p Presence) (*Agent, error) {
+	return s.UpdateAgent(ctx, a, id, AgentInput{Presence: &p})
+}
+
+// keepAnAdmin refuses a change that would leave no enabled admin.
+func (s *Service) keepAnAdmin(ctx context.Context, leaving string) error {
+	n, err := s.store.agents.CountDocuments(ctx, bson.M{"role": RoleAdmin, "disabled": false, "_id": bson.M{"$ne": leaving}})
+	if err != nil {
+		return fmt.Errorf("store: count admins: %w", err)
+	}
+	if n == 0 {
+		return conflict("this is the last admin")
+	}
+	return nil
+}
+
+// DeleteAgent removes an agent. Their active conversations go back to their
+// line's queue. Admins only; the last admin cannot be deleted.
+func (s *Service) DeleteAgent(ctx context.Context, a Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return err
+	}
+	ag, err := s.Agent(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ag.Role == RoleAdmin {
+		if err := s.keepAnAdmin(ctx, id); err != nil {
+			return err
+		}
+	}
+	active, err := findAll[Conversation](ctx, s.store.conversations, bson.M{"agentId": id, "statusCode": bson.M{"$lte": 6}})
+	if err != nil {
+		return err
+	}
+	for _, c := range active {
+		if _, err := s.mutate(ctx, System, c.ID, func(c *Conversation, now time.Time) error {
+			return c.forward(ForwardTarget{LineID: c.LineID}, now)
+		}); err != nil && !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	if _, err := s.store.agents.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+		return fmt.Errorf("store: delete agent %s: %w", id, err)
+	}
+	if err := s.store.deleteSessions(ctx, id); err != nil {
+		return err
+	}
+	s.publish(ctx, Event{Type: EventAgentDeleted, AgentID: id, SubjectID: id})
+	return nil
+}
+
+// Agent loads an agent.
+func (s *Service) Agent(ctx context.Context, id string) (*Agent, error) {
+	var ag Agent
+	if err := findOne(ctx, s.store.agents, id, &ag); err != nil {
+		return nil, err
+	}
+	return &ag, nil
+}
+
+// Agents lists every agent by name.
+func (s *Service) Agents(ctx context.Context) ([]Agent, error) {
+	return findAll[Agent](ctx, s.store.agents, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+}
+
+// CountAgents counts the agents; start-up uses it to know a first run.
+func (s *Service) CountAgents(ctx context.Context) (int64, error) {
+	n, err := s.store.agents.CountDocuments(ctx, bson.M{})
+	if err != nil {
+		return 0, fmt.Errorf("store: count agents: %w", err)
+	}
+	return n, nil
+}

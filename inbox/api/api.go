@@ -1,0 +1,238 @@
+// Package api is the agents' REST API, /api/v1: JSON over HTTP, session
+// cookies with CSRF tokens, roles enforced by the inbox service.
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/switchboard-chat/switchboard/inbox"
+)
+
+// Config are the API's settings.
+type Config struct {
+	SessionTTL time.Duration
+	// CookieSecure marks the session cookie Secure (HTTPS deployments).
+	CookieSecure bool
+	// LoginMaxFailures failed logins per e-mail or per client address
+	// within LoginWindow lock further attempts until the window passes.
+	LoginMaxFailures int
+	LoginWindow      time.Duration
+}
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "sb_session"
+
+// CSRFHeader carries the session's CSRF token on cookie-authenticated writes.
+const CSRFHeader = "X-CSRF-Token"
+
+// API serves /api/v1.
+type API struct {
+	svc      *inbox.Service
+	cfg      Config
+	throttle *throttle
+	log      *slog.Logger
+}
+
+// New builds the API over the inbox service.
+func New(svc *inbox.Service, cfg Config, log *slog.Logger) *API {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 7 * 24 * time.Hour
+	}
+	if cfg.LoginMaxFailures <= 0 {
+		cfg.LoginMaxFailures = 5
+	}
+	if cfg.LoginWindow <= 0 {
+		cfg.LoginWindow = 15 * time.Minute
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &API{svc: svc, cfg: cfg, throttle: newThrottle(cfg.LoginMaxFailures, cfg.LoginWindow, svc.Now), log: log}
+}
+
+// Mount adds the API's routes under r (usually the app root).
+func (a *API) Mount(r fiber.Router) {
+	v1 := r.Group("/api/v1")
+	v1.Post("/auth/login", a.login)
+	v1.Use(a.authenticate)
+	v1.Post("/auth/logout", a.logout)
+	v1.Get("/me", a.me)
+	v1.Patch("/me", a.updateMe)
+
+	v1.Get("/agents", a.listAgents)
+	v1.Post("/agents", a.createAgent)
+	v1.Get("/agents/:id", a.getAgent)
+	v1.Patch("/agents/:id", a.updateAgent)
+	v1.Delete("/agents/:id", a.deleteAgent)
+
+	v1.Get("/groups", a.listGroups)
+	v1.Post("/groups", a.createGroup)
+	v1.Get("/groups/:id", a.getGroup)
+	v1.Patch("/groups/:id", a.updateGroup)
+	v1.Delete("/groups/:id", a.deleteGroup)
+
+	v1.Get("/lines", a.listLines)
+	v1.Post("/lines", a.createLine)
+	v1.Get("/lines/:id", a.getLine)
+	v1.Patch("/lines/:id", a.updateLine)
+	v1.Delete("/lines/:id", a.deleteLine)
+
+	v1.Get("/contacts", a.listContacts)
+	v1.Post("/contacts", a.createContact)
+	v1.Get("/contacts/:id", a.getContact)
+	v1.Patch("/contacts/:id", a.updateContact)
+	v1.Post("/contacts/:id/block", a.blockContact(true))
+	v1.Post("/contacts/:id/unblock", a.blockContact(false))
+
+	v1.Get("/conversations", a.listConversations)
+	v1.Post("/conversations", a.openConversation)
+	v1.Post("/conversations/bulk", a.bulk)
+	v1.Get("/conversations/:id", a.getConversation)
+	v1.Delete("/conversations/:id", a.deleteConversation)
+	v1.Get("/conversations/:id/messages", a.listMessages)
+	v1.Post("/conversations/:id/messages", a.postMessage)
+	v1.Post("/conversations/:id/accept", a.accept)
+	v1.Post("/conversations/:id/close", a.close)
+	v1.Post("/conversations/:id/spam", a.spam)
+	v1.Post("/conversations/:id/forward", a.forward)
+	v1.Post("/conversations/:id/assign", a.assign)
+	v1.Post("/conversations/:id/pin", a.pin)
+	v1.Put("/conversations/:id/rating", a.supervisorRating)
+	v1.Post("/conversations/:id/client-rating", a.clientRating)
+	v1.Use(func(c *fiber.Ctx) error {
+		return writeError(c, fiber.StatusNotFound, "not_found", "no such endpoint: "+c.Method()+" "+c.Path(), "")
+	})
+}
+
+// ErrorBody is the JSON shape of every error.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail describes an error; Field names the offending input field.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeError(c *fiber.Ctx, status int, code, msg, field string) error {
+	return c.Status(status).JSON(ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Field: field}})
+}
+
+// fail maps an error to its HTTP status: the one place that does.
+func (a *API) fail(c *fiber.Ctx, err error) error {
+	var fe *inbox.FieldError
+	var ferr *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		return writeError(c, fiber.StatusBadRequest, "invalid", fe.Error(), fe.Field)
+	case errors.Is(err, inbox.ErrInvalid):
+		return writeError(c, fiber.StatusBadRequest, "invalid", err.Error(), "")
+	case errors.Is(err, inbox.ErrUnauthorized):
+		return writeError(c, fiber.StatusUnauthorized, "unauthorized", "sign in first", "")
+	case errors.Is(err, inbox.ErrForbidden):
+		return writeError(c, fiber.StatusForbidden, "forbidden", "you may not do this", "")
+	case errors.Is(err, inbox.ErrNotFound):
+		return writeError(c, fiber.StatusNotFound, "not_found", err.Error(), "")
+	case errors.Is(err, inbox.ErrBlocked):
+		return writeError(c, fiber.StatusForbidden, "blocked", err.Error(), "")
+	case errors.Is(err, inbox.ErrConflict):
+		return writeError(c, fiber.StatusConflict, "conflict", err.Error(), "")
+	case errors.As(err, &ferr):
+		return writeError(c, ferr.Code, "http", ferr.Message, "")
+	}
+	a.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	return writeError(c, fiber.StatusInternalServerError, "internal", "internal error", "")
+}
+
+// ErrorHandler renders errors raised outside the handlers (body too large,
+// unknown routes) in the API's JSON shape.
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			code := strings.ToLower(strings.ReplaceAll(utilsStatus(fe.Code), " ", "_"))
+			return writeError(c, fe.Code, code, fe.Message, "")
+		}
+		log.Error("unhandled error", "path", c.Path(), "err", err)
+		return writeError(c, fiber.StatusInternalServerError, "internal", "internal error", "")
+	}
+}
+
+func utilsStatus(code int) string {
+	if m := fiber.NewError(code).Message; m != "" {
+		return m
+	}
+	return "error"
+}
+
+// decode reads a JSON body strictly: unknown fields, wrong types, trailing
+// data and malformed JSON are field-named 400s.
+func decode(c *fiber.Ctx, out any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &inbox.FieldError{Field: "body", Message: "a JSON body is required"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &inbox.FieldError{Field: "body", Message: "unexpected data after the JSON value"}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return &inbox.FieldError{Field: "body", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)}
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return &inbox.FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonType(te.Type.Kind().String()), te.Value)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &inbox.FieldError{Field: "body", Message: "malformed JSON: unexpected end"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return &inbox.FieldError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Message: "is not a known field"}
+	}
+	return &inbox.FieldError{Field: "body", Message: "malformed JSON: " + err.Error()}
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "int32", "float64", "uint":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return kind
+}
+
+// List is the JSON shape of a page of a list.
+type List[T any] struct {
+	Items  []T   `json:"items"`
+	Total  int64 `json:"total"`
+	Limit  int   `json:"limit"`
+	Offset int   `json:"offset"`
+}

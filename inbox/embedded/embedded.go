@@ -1,0 +1,80 @@
+// Package embedded runs a MongoDB-compatible server inside the process: FerretDB
+// on its pure-Go SQLite backend, listening on loopback only. It lets Switchboard
+// start with no external database, and lets tests run against a real wire
+// protocol server in a temporary directory.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Server is a running embedded store.
+type Server struct {
+	uri    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start creates dir if needed and starts the engine with its data under
+// dir. It returns once the server accepts connections. Stop it with Close.
+func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: data dir %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded: create data dir: %w", err)
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    logger.With("component", "embedded-store"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Server{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		_ = f.Run(runCtx)
+	}()
+	uriCh := make(chan string, 1)
+	go func() { uriCh <- f.MongoDBURI() }()
+	select {
+	case s.uri = <-uriCh:
+	case <-time.After(30 * time.Second):
+		cancel()
+		return nil, errors.New("embedded: server did not start within 30s")
+	case <-ctx.Done():
+		cancel()
+		return nil, fmt.Errorf("embedded: %w", ctx.Err())
+	}
+	return s, nil
+}
+
+// URI is the connection string of the running server.
+func (s *Server) URI() string { return s.uri }
+
+// Close stops the server and waits for it to release its files.
+func (s *Server) Close() error {
+	s.cancel()
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(10 * time.Second):
+		return errors.New("embedded: server did not stop within 10s")
+	}
+}

@@ -1,0 +1,94 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// EventType names a change.
+type EventType string
+
+// Event types: one for every change the inbox makes.
+const (
+	EventConversationOpened  EventType = "conversation.opened"
+	EventConversationUpdated EventType = "conversation.updated"
+	EventConversationDeleted EventType = "conversation.deleted"
+	EventMessageCreated      EventType = "message.created"
+	EventAgentChanged        EventType = "agent.changed"
+	EventAgentDeleted        EventType = "agent.deleted"
+	EventPresenceChanged     EventType = "agent.presence"
+	EventLineChanged         EventType = "line.changed"
+	EventLineDeleted         EventType = "line.deleted"
+	EventGroupChanged        EventType = "group.changed"
+	EventGroupDeleted        EventType = "group.deleted"
+	EventContactChanged      EventType = "contact.changed"
+)
+
+// Event is one change, with enough of the changed thing for a subscriber to
+// decide who may see it without another query.
+type Event struct {
+	ID             string        `bson:"_id" json:"id"`
+	Type           EventType     `bson:"type" json:"type"`
+	At             time.Time     `bson:"at" json:"at"`
+	ConversationID string        `bson:"conversationId,omitempty" json:"conversationId,omitempty"`
+	LineID         string        `bson:"lineId,omitempty" json:"lineId,omitempty"`
+	AgentID        string        `bson:"agentId,omitempty" json:"agentId,omitempty"`
+	SubjectID      string        `bson:"subjectId,omitempty" json:"subjectId,omitempty"`
+	Conversation   *Conversation `bson:"conversation,omitempty" json:"conversation,omitempty"`
+	Message        *Message      `bson:"message,omitempty" json:"message,omitempty"`
+	Presence       Presence      `bson:"presence,omitempty" json:"presence,omitempty"`
+}
+
+// EventSink receives every change after it is stored.
+type EventSink interface {
+	Publish(ctx context.Context, ev Event) error
+}
+
+// Publish appends the event to the capped event log that every node tails.
+func (s *Store) Publish(ctx context.Context, ev Event) error {
+	if _, err := s.events.InsertOne(ctx, ev); err != nil {
+		return fmt.Errorf("store: publish %s: %w", ev.Type, err)
+	}
+	return nil
+}
+
+var _ EventSink = (*Store)(nil)
+
+// Recorder is an in-memory EventSink, for tests and for fan-out within one
+// process.
+type Recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Publish records ev.
+func (r *Recorder) Publish(_ context.Context, ev Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	return nil
+}
+
+// Events returns a copy of what was recorded.
+func (r *Recorder) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// MultiSink publishes to several sinks in turn; the first error is returned
+// after all have been tried.
+type MultiSink []EventSink
+
+// Publish sends ev to every sink.
+func (m MultiSink) Publish(ctx context.Context, ev Event) error {
+	var first error
+	for _, s := range m {
+		if err := s.Publish(ctx, ev); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -1,0 +1,247 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// LineInput creates or changes a line; nil fields are left as they are.
+type LineInput struct {
+	Name          *string        `json:"name"`
+	Channels      *LineChannels  `json:"channels"`
+	AgentIDs      *[]string      `json:"agentIds"`
+	GroupIDs      *[]string      `json:"groupIds"`
+	BusinessHours *BusinessHours `json:"businessHours"`
+	Settings      *LineSettings  `json:"settings"`
+}
+
+var (
+	hhmm     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`)
+	weekdays = map[string]bool{"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true}
+)
+
+// Redacted returns the line without its secrets, as the API shows it.
+func (l Line) Redacted() Line {
+	if l.Channels.Telegram.BotToken != "" {
+		l.Channels.Telegram.BotToken = ""
+	}
+	l.Channels.Email.Password = ""
+	return l
+}
+
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.User == nil && !strings.HasSuffix(o, "/")
+}
+
+func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) error {
+	if in.Name != nil {
+		if err := s.checkName("name", *in.Name); err != nil {
+			return err
+		}
+		l.Name = *in.Name
+	}
+	if in.Channels != nil {
+		ch := *in.Channels
+		for i, o := range ch.Widget.AllowedOrigins {
+			if !validOrigin(o) {
+				return invalid(fmt.Sprintf("channels.widget.allowedOrigins[%d]", i), "%q is not an origin like https://example.com", o)
+			}
+		}
+		if m := ch.Telegram.Mode; m != "" && m != "webhook" && m != "polling" {
+			return invalid("channels.telegram.mode", "must be webhook or polling")
+		}
+		// Secrets are write-only: an empty value keeps the stored one.
+		if ch.Telegram.BotToken == "" {
+			ch.Telegram.BotToken = l.Channels.Telegram.BotToken
+		}
+		if ch.Email.Password == "" {
+			ch.Email.Password = l.Channels.Email.Password
+		}
+		l.Channels = ch
+	}
+	if in.AgentIDs != nil {
+		if err := s.checkIDs(ctx, "agentIds", s.store.agents.Name(), *in.AgentIDs); err != nil {
+			return err
+		}
+		l.AgentIDs = *in.AgentIDs
+	}
+	if in.GroupIDs != nil {
+		if err := s.checkIDs(ctx, "groupIds", s.store.groups.Name(), *in.GroupIDs); err != nil {
+			return err
+		}
+		l.GroupIDs = *in.GroupIDs
+	}
+	if in.BusinessHours != nil {
+		if err := validHours(*in.BusinessHours); err != nil {
+			return err
+		}
+		l.BusinessHours = *in.BusinessHours
+	}
+	if in.Settings != nil {
+		if in.Settings.RatingTimeoutSeconds < 0 {
+			return invalid("settings.ratingTimeoutSeconds", "must not be negative")
+		}
+		if err := s.checkText("settings.greeting", in.Settings.Greeting, s.limits.MessageChars); err != nil {
+			return err
+		}
+		l.Settings = *in.Settings
+	}
+	return nil
+}
+
+func validHours(b BusinessHours) error {
+	if b.TimeZone != "" {
+		if _, err := time.LoadLocation(b.TimeZone); err != nil {
+			return invalid("businessHours.timeZone", "unknown time zone %q", b.TimeZone)
+		}
+	} else if b.Enabled {
+		return invalid("businessHours.timeZone", "is required when business hours are enabled")
+	}
+	for day, spans := range b.Days {
+		if !weekdays[day] {
+			return invalid("businessHours.days", "unknown day %q (use mon … sun)", day)
+		}
+		for i, sp := range spans {
+			f := fmt.Sprintf("businessHours.days.%s[%d]", day, i)
+			if !hhmm.MatchString(sp.From) || !hhmm.MatchString(sp.To) {
+				return invalid(f, "times must look like 09:00")
+			}
+			if sp.From >= sp.To {
+				return invalid(f, "from must be before to")
+			}
+		}
+	}
+	return nil
+}
+
+// checkIDs reports an unknown id among ids as a field error.
+func (s *Service) checkIDs(ctx context.Context, field, coll string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	n, err := s.store.db.Collection(coll).CountDocuments(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return fmt.Errorf("store: check %s: %w", field, err)
+	}
+	if int(n) != len(uniq(ids)) {
+		return invalid(field, "names an unknown id")
+	}
+	return nil
+}
+
+func uniq(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// CreateLine adds a line. Admins only.
+func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	l := &Line{ID: newID(), AgentIDs: []string{}, GroupIDs: []string{}, CreatedAt: now, UpdatedAt: now,
+		Channels: LineChannels{Widget: WidgetChannel{Enabled: true, AllowedOrigins: []string{}}},
+		Settings: LineSettings{RatingTimeoutSeconds: 300}}
+	if in.Name == nil {
+		return nil, invalid("name", "is required")
+	}
+	if err := s.applyLineInput(ctx, l, in); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.lines.InsertOne(ctx, l); err != nil {
+		return nil, fmt.Errorf("store: insert line: %w", err)
+	}
+	s.publish(ctx, Event{Type: EventLineChanged, LineID: l.ID, SubjectID: l.ID})
+	return l, nil
+}
+
+// UpdateLine changes a line. Admins only.
+func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInput) (*Line, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	l, err := s.Line(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.applyLineInput(ctx, l, in); err != nil {
+		return nil, err
+	}
+	l.UpdatedAt = s.Now()
+	if _, err := s.store.lines.ReplaceOne(ctx, bson.M{"_id": id}, l); err != nil {
+		return nil, fmt.Errorf("store: save line %s: %w", id, err)
+	}
+	s.publish(ctx, Event{Type: EventLineChanged, LineID: l.ID, SubjectID: l.ID})
+	return l, nil
+}
+
+// Line loads a line with its secrets; callers showing it use Redacted.
+func (s *Service) Line(ctx context.Context, id string) (*Line, error) {
+	var l Line
+	if err := findOne(ctx, s.store.lines, id, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// Lines lists every line by name.
+func (s *Service) Lines(ctx context.Context) ([]Line, error) {
+	return findAll[Line](ctx, s.store.lines, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+}
+
+// DeleteLine deletes a line and every conversation of it, with their
+// messages. Admins only. Without transactions the order matters: messages
+// first, then conversations, then the line, so a crash midway leaves a line
+// that can be deleted again rather than orphans.
+func (s *Service) DeleteLine(ctx context.Context, a Actor, id string) (deleted int64, err error) {
+	if err := requireAdmin(a); err != nil {
+		return 0, err
+	}
+	if _, err := s.Line(ctx, id); err != nil {
+		return 0, err
+	}
+	for {
+		convs, err := findAll[struct {
+			ID string `bson:"_id"`
+		}](ctx, s.store.conversations, bson.M{"lineId": id}, options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(500))
+		if err != nil {
+			return deleted, err
+		}
+		if len(convs) == 0 {
+			break
+		}
+		ids := make([]string, len(convs))
+		for i, c := range convs {
+			ids[i] = c.ID
+		}
+		if _, err := s.store.messages.DeleteMany(ctx, bson.M{"conversationId": bson.M{"$in": ids}}); err != nil {
+			return deleted, fmt.Errorf("store: delete messages of line %s: %w", id, err)
+		}
+		res, err := s.store.conversations.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return deleted, fmt.Errorf("store: delete conversations of line %s: %w", id, err)
+		}
+		deleted += res.DeletedCount
+		for _, cid := range ids {
+			s.publish(ctx, Event{Type: EventConversationDeleted, ConversationID: cid, LineID: id})
+		}
+	}
+	if _, err := s.store.lines.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+		return deleted, fmt.Errorf("store: delete line %s: %w", id, err)
+	}
+	s.publish(ctx, Event{Type: EventLineDeleted, LineID: id, SubjectID: id})
+	return deleted, nil
+}

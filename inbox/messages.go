@@ -1,0 +1,193 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// MessageInput is a message to append.
+type MessageInput struct {
+	AuthorKind AuthorKind `json:"authorKind"`
+	// AuthorID is the contact's or agent's id; for agents it is taken from
+	// the actor.
+	AuthorID    string       `json:"authorId"`
+	AuthorName  string       `json:"authorName"`
+	Text        string       `json:"text"`
+	Comment     bool         `json:"comment"`
+	Attachments []Attachment `json:"attachments"`
+	// ClientID makes the append idempotent: the same ClientID in the same
+	// conversation returns the message already stored.
+	ClientID string      `json:"clientId"`
+	Refs     ChannelRefs `json:"refs"`
+}
+
+// MaxClientIDChars caps a sender-chosen message id.
+const MaxClientIDChars = 128
+
+func (s *Service) checkMessage(in *MessageInput) error {
+	if !in.AuthorKind.Valid() {
+		return invalid("authorKind", "must be contact, agent, bot or system")
+	}
+	if err := s.checkText("text", in.Text, s.limits.MessageChars); err != nil {
+		return err
+	}
+	if in.Text == "" && len(in.Attachments) == 0 {
+		return invalid("text", "a message needs text or an attachment")
+	}
+	if len(in.Attachments) > s.limits.AttachmentsPerMessage {
+		return invalid("attachments", "at most %d per message", s.limits.AttachmentsPerMessage)
+	}
+	for i, at := range in.Attachments {
+		if at.FileID == "" || at.Name == "" || at.Size < 0 {
+			return invalid(fmt.Sprintf("attachments[%d]", i), "needs fileId, name and size")
+		}
+		if err := s.checkText(fmt.Sprintf("attachments[%d].name", i), at.Name, s.limits.NameChars); err != nil {
+			return err
+		}
+	}
+	if in.Comment && in.AuthorKind != AuthorAgent {
+		return invalid("comment", "only agents write comments")
+	}
+	if err := s.checkText("clientId", in.ClientID, MaxClientIDChars); err != nil {
+		return err
+	}
+	return s.checkText("authorName", in.AuthorName, s.limits.NameChars)
+}
+
+// Append adds a message to a conversation and moves its status. It is
+// idempotent by ClientID: a retry returns the stored message and
+// duplicate=true. Messages get a per-conversation seq that strictly
+// increases.
+func (s *Service) Append(ctx context.Context, a Actor, convID string, in MessageInput) (m *Message, duplicate bool, err error) {
+	if in.Attachments == nil {
+		in.Attachments = []Attachment{}
+	}
+	if err := s.checkMessage(&in); err != nil {
+		return nil, false, err
+	}
+	switch in.AuthorKind {
+	case AuthorAgent:
+		if a.AgentID == "" {
+			return nil, false, fmt.Errorf("agent messages need a signed-in agent: %w", ErrForbidden)
+		}
+		in.AuthorID, in.AuthorName = a.AgentID, a.Name
+	case AuthorContact, AuthorSystem:
+		if !a.IsAdmin() {
+			return nil, false, fmt.Errorf("only the product's channels and admins write as %s: %w", in.AuthorKind, ErrForbidden)
+		}
+	case AuthorBot:
+		if !a.SeesAll() {
+			return nil, false, fmt.Errorf("bots need a supervisor or admin key: %w", ErrForbidden)
+		}
+	}
+	c, err := s.loadConversation(ctx, a, convID)
+	if err != nil {
+		return nil, false, err
+	}
+	if in.AuthorKind == AuthorContact {
+		in.AuthorID = c.ContactID
+		if err := s.checkNotBlocked(ctx, c.ContactID); err != nil {
+			return nil, false, err
+		}
+	}
+	if in.ClientID != "" {
+		if old, err := s.messageByClientID(ctx, convID, in.ClientID); err == nil {
+			return old, true, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+	} else {
+		in.ClientID = "srv-" + newID()
+	}
+	if !c.Open() && !in.Comment {
+		return nil, false, conflict("conversation is %s", c.Status)
+	}
+	if c.AgentID != "" && c.AgentID != a.AgentID && in.AuthorKind == AuthorAgent && !a.SeesAll() {
+		return nil, false, ErrForbidden
+	}
+	seq, err := s.store.nextSeq(ctx, convID)
+	if err != nil {
+		return nil, false, err
+	}
+	m = &Message{
+		ID: newID(), ConversationID: convID, Seq: seq, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
+		AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment, Attachments: in.Attachments,
+		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(),
+	}
+	if _, err := s.store.messages.InsertOne(ctx, m); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			// A concurrent retry with the same client id won the race.
+			old, lerr := s.messageByClientID(ctx, convID, in.ClientID)
+			if lerr == nil {
+				return old, true, nil
+			}
+		}
+		return nil, false, fmt.Errorf("store: insert message: %w", err)
+	}
+	conv, err := s.mutate(ctx, System, convID, func(c *Conversation, _ time.Time) error {
+		c.applyMessage(m)
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("apply message %s: %w", m.ID, err)
+	}
+	s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: m})
+	return m, false, nil
+}
+
+// nextSeq hands out the conversation's next message seq. It also bumps the
+// version so a concurrent read-modify-write cannot write back an old seq.
+func (s *Store) nextSeq(ctx context.Context, convID string) (int64, error) {
+	var doc struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := s.conversations.FindOneAndUpdate(ctx, bson.M{"_id": convID},
+		bson.M{"$inc": bson.M{"seq": int64(1), "version": int64(1)}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"seq": 1})).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, fmt.Errorf("conversation %s: %w", convID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: next seq of %s: %w", convID, err)
+	}
+	return doc.Seq, nil
+}
+
+func (s *Service) messageByClientID(ctx context.Context, convID, clientID string) (*Message, error) {
+	var m Message
+	err := s.store.messages.FindOne(ctx, bson.M{"conversationId": convID, "clientId": clientID}).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: find message by client id: %w", err)
+	}
+	return &m, nil
+}
+
+func (s *Service) checkNotBlocked(ctx context.Context, contactID string) error {
+	var ct Contact
+	if err := findOne(ctx, s.store.contacts, contactID, &ct); err != nil {
+		return err
+	}
+	if ct.Blocked {
+		return ErrBlocked
+	}
+	return nil
+}
+
+// Messages lists a conversation's messages with seq greater than afterSeq,
+// oldest first. Comments are included: only agents read this.
+func (s *Service) Messages(ctx context.Context, a Actor, convID string, afterSeq int64, limit int) ([]Message, error) {
+	if _, err := s.loadConversation(ctx, a, convID); err != nil {
+		return nil, err
+	}
+	return findAll[Message](ctx, s.store.messages, bson.M{"conversationId": convID, "seq": bson.M{"$gt": afterSeq}},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(clampLimit(limit, s.limits.ListMax*5))))
+}

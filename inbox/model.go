@@ -1,0 +1,231 @@
+// Package inbox is Switchboard's core: the common message format,
+// conversations with their statuses, dates and timings, contacts, agents,
+// lines and groups, the permission rules, and the MongoDB store that keeps
+// them. It imports no other room of the project.
+package inbox
+
+import "time"
+
+// Role is what an agent may do.
+type Role string
+
+// Roles, from least to most powerful.
+const (
+	RoleAgent      Role = "agent"
+	RoleSupervisor Role = "supervisor"
+	RoleAdmin      Role = "admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAgent || r == RoleSupervisor || r == RoleAdmin }
+
+// Presence is an agent's availability as chosen by them or by the scheduler.
+type Presence string
+
+// Presence states. Invisible agents look offline to visitors.
+const (
+	PresenceOnline    Presence = "online"
+	PresenceOffline   Presence = "offline"
+	PresenceInvisible Presence = "invisible"
+)
+
+// Valid reports whether p is a known presence state.
+func (p Presence) Valid() bool {
+	return p == PresenceOnline || p == PresenceOffline || p == PresenceInvisible
+}
+
+// Channel is how the customer reaches the business.
+type Channel string
+
+// Channels.
+const (
+	ChannelLiveChat Channel = "livechat"
+	ChannelTelegram Channel = "telegram"
+	ChannelEmail    Channel = "email"
+)
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool {
+	return c == ChannelLiveChat || c == ChannelTelegram || c == ChannelEmail
+}
+
+// Languages the product speaks.
+var languages = map[string]bool{"en": true, "de": true, "pl": true, "ru": true}
+
+// ValidLanguage reports whether lang is one of the product's languages.
+func ValidLanguage(lang string) bool { return languages[lang] }
+
+// Line is an entry point with its own channels, queue, hours and settings.
+type Line struct {
+	ID       string       `bson:"_id" json:"id"`
+	Name     string       `bson:"name" json:"name"`
+	Channels LineChannels `bson:"channels" json:"channels"`
+	// AgentIDs and GroupIDs form the line's queue: who is offered its
+	// unassigned conversations.
+	AgentIDs      []string      `bson:"agentIds" json:"agentIds"`
+	GroupIDs      []string      `bson:"groupIds" json:"groupIds"`
+	BusinessHours BusinessHours `bson:"businessHours" json:"businessHours"`
+	Settings      LineSettings  `bson:"settings" json:"settings"`
+	CreatedAt     time.Time     `bson:"createdAt" json:"createdAt"`
+	UpdatedAt     time.Time     `bson:"updatedAt" json:"updatedAt"`
+}
+
+// LineChannels configures the channels of a line. The connectors read it.
+type LineChannels struct {
+	Widget   WidgetChannel   `bson:"widget" json:"widget"`
+	Telegram TelegramChannel `bson:"telegram" json:"telegram"`
+	Email    EmailChannel    `bson:"email" json:"email"`
+}
+
+// WidgetChannel configures the website widget of a line.
+type WidgetChannel struct {
+	Enabled        bool     `bson:"enabled" json:"enabled"`
+	AllowedOrigins []string `bson:"allowedOrigins" json:"allowedOrigins"`
+}
+
+// TelegramChannel configures the Telegram bot of a line.
+type TelegramChannel struct {
+	Enabled bool `bson:"enabled" json:"enabled"`
+	// BotToken is a secret: it is never returned by the API once set.
+	BotToken string `bson:"botToken" json:"botToken,omitempty"`
+	Mode     string `bson:"mode" json:"mode"` // "webhook" or "polling"
+}
+
+// EmailChannel configures the mailbox of a line.
+type EmailChannel struct {
+	Enabled  bool   `bson:"enabled" json:"enabled"`
+	Address  string `bson:"address" json:"address"`
+	IMAPHost string `bson:"imapHost" json:"imapHost"`
+	SMTPHost string `bson:"smtpHost" json:"smtpHost"`
+	Username string `bson:"username" json:"username"`
+	// Password is a secret: it is never returned by the API once set.
+	Password string `bson:"password" json:"password,omitempty"`
+}
+
+// BusinessHours says when the line's agents are put online and offline.
+type BusinessHours struct {
+	Enabled  bool   `bson:"enabled" json:"enabled"`
+	TimeZone string `bson:"timeZone" json:"timeZone"`
+	// Days maps "mon".."sun" to opening spans; a missing day is closed.
+	Days map[string][]Span `bson:"days" json:"days"`
+}
+
+// Span is an opening span within one day, "09:00" to "17:30".
+type Span struct {
+	From string `bson:"from" json:"from"`
+	To   string `bson:"to" json:"to"`
+}
+
+// LineSettings are the line's behaviour switches.
+type LineSettings struct {
+	// HideWidgetWhenOffline hides the widget instead of showing messenger
+	// mode when no agent of the line is online.
+	HideWidgetWhenOffline bool `bson:"hideWidgetWhenOffline" json:"hideWidgetWhenOffline"`
+	// ContactFormBot greets visitors and asks for name and e-mail.
+	ContactFormBot bool `bson:"contactFormBot" json:"contactFormBot"`
+	// Greeting is the widget's welcome text.
+	Greeting string `bson:"greeting" json:"greeting"`
+	// RatingTimeout is how long a conversation stays "closing" waiting for
+	// the client's rating, in seconds.
+	RatingTimeoutSeconds int `bson:"ratingTimeoutSeconds" json:"ratingTimeoutSeconds"`
+}
+
+// Group is a team of agents.
+type Group struct {
+	ID        string    `bson:"_id" json:"id"`
+	Name      string    `bson:"name" json:"name"`
+	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
+}
+
+// Agent is a person who answers conversations.
+type Agent struct {
+	ID           string    `bson:"_id" json:"id"`
+	Name         string    `bson:"name" json:"name"`
+	Email        string    `bson:"email" json:"email"`
+	Role         Role      `bson:"role" json:"role"`
+	Language     string    `bson:"language" json:"language"`
+	Presence     Presence  `bson:"presence" json:"presence"`
+	GroupIDs     []string  `bson:"groupIds" json:"groupIds"`
+	PasswordHash string    `bson:"passwordHash" json:"-"`
+	Disabled     bool      `bson:"disabled" json:"disabled"`
+	CreatedAt    time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt    time.Time `bson:"updatedAt" json:"updatedAt"`
+}
+
+// Contact is a customer: a visitor, a Telegram user or an e-mail sender.
+type Contact struct {
+	ID           string            `bson:"_id" json:"id"`
+	Name         string            `bson:"name" json:"name"`
+	Email        string            `bson:"email" json:"email"`
+	Phone        string            `bson:"phone" json:"phone"`
+	CustomFields map[string]string `bson:"customFields" json:"customFields"`
+	Blocked      bool              `bson:"blocked" json:"blocked"`
+	CRMID        string            `bson:"crmId" json:"crmId"`
+	CRMURL       string            `bson:"crmUrl" json:"crmUrl"`
+	// TelegramUserID and the like let connectors find a returning contact.
+	TelegramUserID int64     `bson:"telegramUserId,omitempty" json:"telegramUserId,omitempty"`
+	CreatedAt      time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt      time.Time `bson:"updatedAt" json:"updatedAt"`
+}
+
+// ConversationType says who wrote first.
+type ConversationType string
+
+// Conversation types.
+const (
+	Incoming ConversationType = "incoming"
+	Outgoing ConversationType = "outgoing"
+)
+
+// AuthorKind says who wrote a message.
+type AuthorKind string
+
+// Author kinds.
+const (
+	AuthorContact AuthorKind = "contact"
+	AuthorAgent   AuthorKind = "agent"
+	AuthorBot     AuthorKind = "bot"
+	AuthorSystem  AuthorKind = "system"
+)
+
+// Valid reports whether k is a known author kind.
+func (k AuthorKind) Valid() bool {
+	return k == AuthorContact || k == AuthorAgent || k == AuthorBot || k == AuthorSystem
+}
+
+// Message is the common format every channel is translated into.
+type Message struct {
+	ID             string     `bson:"_id" json:"id"`
+	ConversationID string     `bson:"conversationId" json:"conversationId"`
+	Seq            int64      `bson:"seq" json:"seq"`
+	AuthorKind     AuthorKind `bson:"authorKind" json:"authorKind"`
+	AuthorID       string     `bson:"authorId" json:"authorId"`
+	AuthorName     string     `bson:"authorName" json:"authorName"`
+	Text           string     `bson:"text" json:"text"`
+	// Comment messages are internal: agents see them, customers never do.
+	Comment     bool         `bson:"comment" json:"comment"`
+	Attachments []Attachment `bson:"attachments" json:"attachments"`
+	// ClientID is the sender-chosen id that makes retries idempotent.
+	ClientID  string      `bson:"clientId" json:"clientId"`
+	Refs      ChannelRefs `bson:"refs" json:"refs"`
+	CreatedAt time.Time   `bson:"createdAt" json:"createdAt"`
+}
+
+// Attachment describes a stored file.
+type Attachment struct {
+	FileID      string `bson:"fileId" json:"fileId"`
+	Name        string `bson:"name" json:"name"`
+	ContentType string `bson:"contentType" json:"contentType"`
+	Size        int64  `bson:"size" json:"size"`
+}
+
+// ChannelRefs are a channel's own ids for a message.
+type ChannelRefs struct {
+	TelegramChatID    int64    `bson:"tgChatId,omitempty" json:"telegramChatId,omitempty"`
+	TelegramMessageID int      `bson:"tgMessageId,omitempty" json:"telegramMessageId,omitempty"`
+	TelegramUpdateID  int      `bson:"tgUpdateId,omitempty" json:"telegramUpdateId,omitempty"`
+	EmailMessageID    string   `bson:"emailMessageId,omitempty" json:"emailMessageId,omitempty"`
+	EmailInReplyTo    string   `bson:"emailInReplyTo,omitempty" json:"emailInReplyTo,omitempty"`
+	EmailReferences   []string `bson:"emailReferences,omitempty" json:"emailReferences,omitempty"`
+}

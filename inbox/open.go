@@ -1,0 +1,142 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+)
+
+// OpenInput opens a conversation.
+type OpenInput struct {
+	LineID  string           `json:"lineId"`
+	Channel Channel          `json:"channel"`
+	Type    ConversationType `json:"type"`
+	// ContactID names an existing contact; Contact creates one instead.
+	ContactID string        `json:"contactId"`
+	Contact   *ContactInput `json:"contact"`
+	// SitePage is the URL where the visitor started the chat.
+	SitePage   string `json:"sitePage"`
+	FormFilled bool   `json:"formFilled"`
+	// Message is the first message: the client's for incoming, the
+	// agent's for outgoing (required then).
+	Message *MessageInput `json:"message"`
+}
+
+// MaxURLChars caps stored URLs such as the site page.
+const MaxURLChars = 2048
+
+// Open starts a conversation. Incoming ones are opened by the product's
+// channels (or an admin's integration); outgoing ones by an agent, who
+// writes first and owns the conversation.
+func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversation, *Message, error) {
+	if in.Type == "" {
+		in.Type = Incoming
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelLiveChat
+	}
+	switch {
+	case in.Type != Incoming && in.Type != Outgoing:
+		return nil, nil, invalid("type", "must be incoming or outgoing")
+	case !in.Channel.Valid():
+		return nil, nil, invalid("channel", "must be livechat, telegram or email")
+	case in.LineID == "":
+		return nil, nil, invalid("lineId", "is required")
+	case (in.ContactID == "") == (in.Contact == nil):
+		return nil, nil, invalid("contactId", "give either contactId or contact")
+	case in.Type == Incoming && !a.IsAdmin():
+		return nil, nil, fmt.Errorf("incoming conversations come from channels: %w", ErrForbidden)
+	case in.Type == Outgoing && (a.AgentID == "" || in.Message == nil):
+		return nil, nil, invalid("message", "an outgoing conversation starts with the agent's message")
+	}
+	if in.SitePage != "" {
+		if u, err := url.Parse(in.SitePage); err != nil || u.Host == "" || len(in.SitePage) > MaxURLChars {
+			return nil, nil, invalid("sitePage", "must be an absolute URL of at most %d characters", MaxURLChars)
+		}
+	}
+	var first MessageInput
+	if in.Message != nil {
+		first = *in.Message
+		first.AuthorKind = AuthorContact
+		if in.Type == Outgoing {
+			first.AuthorKind = AuthorAgent
+		}
+		if first.Attachments == nil {
+			first.Attachments = []Attachment{}
+		}
+		if err := s.checkMessage(&first); err != nil {
+			return nil, nil, fieldPrefix("message.", err)
+		}
+	}
+	line, err := s.Line(ctx, in.LineID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, invalid("lineId", "unknown line")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if in.Type == Outgoing && !a.SeesAll() && !slices.Contains(line.AgentIDs, a.AgentID) && !a.offered(&Conversation{}, line) {
+		return nil, nil, fmt.Errorf("agent is not in line %s: %w", line.ID, ErrForbidden)
+	}
+	contact, err := s.contactFor(ctx, a, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if contact.Blocked {
+		return nil, nil, ErrBlocked
+	}
+	n, err := s.store.nextNumber(ctx, "conversations")
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.Now()
+	c := newConversation(newID(), n, line.ID, in.Channel, in.Type, contact, now)
+	c.SitePage, c.FormFilled = in.SitePage, in.FormFilled
+	if in.Type == Outgoing {
+		if err := c.accept(a.AgentID, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := s.store.conversations.InsertOne(ctx, c); err != nil {
+		return nil, nil, fmt.Errorf("store: insert conversation: %w", err)
+	}
+	s.publish(ctx, Event{Type: EventConversationOpened, ConversationID: c.ID, LineID: c.LineID, AgentID: c.AgentID, Conversation: c})
+	if in.Message == nil {
+		return c, nil, nil
+	}
+	m, _, err := s.Append(ctx, System.withAgent(a), c.ID, first)
+	if err != nil {
+		return nil, nil, fmt.Errorf("first message of conversation %s: %w", c.ID, err)
+	}
+	c, err = s.loadConversation(ctx, System, c.ID)
+	return c, m, err
+}
+
+// withAgent is the system actor writing on behalf of an agent.
+func (a Actor) withAgent(agent Actor) Actor {
+	a.AgentID, a.Name = agent.AgentID, agent.Name
+	return a
+}
+
+func (s *Service) contactFor(ctx context.Context, a Actor, in OpenInput) (*Contact, error) {
+	if in.Contact != nil {
+		c, err := s.CreateContact(ctx, a, *in.Contact)
+		return c, fieldPrefix("contact.", err)
+	}
+	var c Contact
+	err := findOne(ctx, s.store.contacts, in.ContactID, &c)
+	if errors.Is(err, ErrNotFound) {
+		return nil, invalid("contactId", "unknown contact")
+	}
+	return &c, err
+}
+
+// fieldPrefix qualifies a nested field error's field name.
+func fieldPrefix(prefix string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: prefix + fe.Field, Message: fe.Message}
+	}
+	return err
+}

@@ -1,0 +1,131 @@
+package inbox
+
+import (
+	"context"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Limits are the inbox's size limits; every one is a named setting.
+type Limits struct {
+	// MessageChars is the longest message text, in characters.
+	MessageChars int
+	// NameChars is the longest name of a line, group, agent or contact.
+	NameChars int
+	// AttachmentsPerMessage caps the attachments of one message.
+	AttachmentsPerMessage int
+	// ListMax caps one page of a list.
+	ListMax int
+}
+
+// DefaultLimits are used for zero fields of Options.Limits.
+var DefaultLimits = Limits{MessageChars: 10000, NameChars: 200, AttachmentsPerMessage: 10, ListMax: 200}
+
+// Options configure a Service.
+type Options struct {
+	Clock  func() time.Time
+	Events EventSink
+	Logger *slog.Logger
+	Limits Limits
+	// PasswordCost is the bcrypt cost; tests lower it.
+	PasswordCost int
+}
+
+// Service performs the inbox's operations: it checks permissions, applies
+// status transitions, stores the result and publishes an event.
+type Service struct {
+	store  *Store
+	now    func() time.Time
+	events EventSink
+	log    *slog.Logger
+	limits Limits
+	cost   int
+	// dummyHash makes a login for an unknown e-mail cost as much as a real one.
+	dummyHash []byte
+}
+
+// NewService builds the service over a connected store.
+func NewService(store *Store, o Options) *Service {
+	s := &Service{store: store, now: o.Clock, events: o.Events, log: o.Logger, limits: o.Limits, cost: o.PasswordCost}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.events == nil {
+		s.events = store
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	d := DefaultLimits
+	if s.limits.MessageChars <= 0 {
+		s.limits.MessageChars = d.MessageChars
+	}
+	if s.limits.NameChars <= 0 {
+		s.limits.NameChars = d.NameChars
+	}
+	if s.limits.AttachmentsPerMessage <= 0 {
+		s.limits.AttachmentsPerMessage = d.AttachmentsPerMessage
+	}
+	if s.limits.ListMax <= 0 {
+		s.limits.ListMax = d.ListMax
+	}
+	if s.cost == 0 {
+		s.cost = 10
+	}
+	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("switchboard-timing-guard"), s.cost)
+	return s
+}
+
+// Store returns the underlying store.
+func (s *Service) Store() *Store { return s.store }
+
+// Now is the service's clock, truncated to the store's millisecond precision.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// publish sends an event; a failure is logged, not returned, because the
+// change it reports is already stored.
+func (s *Service) publish(ctx context.Context, ev Event) {
+	ev.ID = newID()
+	if ev.At.IsZero() {
+		ev.At = s.Now()
+	}
+	if err := s.events.Publish(context.WithoutCancel(ctx), ev); err != nil {
+		s.log.Error("publish event", "type", ev.Type, "err", err)
+	}
+}
+
+// checkName validates a required display name.
+func (s *Service) checkName(field, v string) error {
+	if v == "" {
+		return invalid(field, "is required")
+	}
+	return s.checkText(field, v, s.limits.NameChars)
+}
+
+// checkText validates optional text: valid UTF-8 and at most max characters.
+func (s *Service) checkText(field, v string, max int) error {
+	if !utf8.ValidString(v) {
+		return invalid(field, "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return invalid(field, "is %d characters long; the limit is %d", n, max)
+	}
+	return nil
+}
+
+func requireAdmin(a Actor) error {
+	if !a.IsAdmin() {
+		return ErrForbidden
+	}
+	return nil
+}
+
+func requireStaff(a Actor) error {
+	if !a.SeesAll() {
+		return ErrForbidden
+	}
+	return nil
+}

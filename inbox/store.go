@@ -1,0 +1,191 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Store is the MongoDB persistence of the inbox. It works the same on a
+// MongoDB replica set and on the embedded engine: it uses only CRUD,
+// unique and compound indexes, findOneAndUpdate and capped collections.
+type Store struct {
+	client        *mongo.Client
+	db            *mongo.Database
+	lines         *mongo.Collection
+	groups        *mongo.Collection
+	agents        *mongo.Collection
+	contacts      *mongo.Collection
+	conversations *mongo.Collection
+	messages      *mongo.Collection
+	counters      *mongo.Collection
+	sessions      *mongo.Collection
+	events        *mongo.Collection
+}
+
+// EventLogBytes is the default size of the capped event collection.
+const EventLogBytes = 64 << 20
+
+// Connect opens the database dbName at uri and checks that it answers.
+func Connect(ctx context.Context, uri, dbName string) (*Store, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetAppName("switchboard"))
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx, nil); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("store: ping: %w", err)
+	}
+	db := client.Database(dbName)
+	return &Store{
+		client:        client,
+		db:            db,
+		lines:         db.Collection("lines"),
+		groups:        db.Collection("groups"),
+		agents:        db.Collection("agents"),
+		contacts:      db.Collection("contacts"),
+		conversations: db.Collection("conversations"),
+		messages:      db.Collection("messages"),
+		counters:      db.Collection("counters"),
+		sessions:      db.Collection("sessions"),
+		events:        db.Collection("events"),
+	}, nil
+}
+
+// Close disconnects from the server.
+func (s *Store) Close(ctx context.Context) error {
+	if err := s.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("store: disconnect: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx, nil); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Database exposes the database for rooms that keep their own collections
+// (files, outbox, leases).
+func (s *Store) Database() *mongo.Database { return s.db }
+
+// EnsureIndexes creates the collections and indexes the queries rely on.
+// It is idempotent and runs at every start.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	idx := func(keys bson.D, unique bool) mongo.IndexModel {
+		o := options.Index()
+		if unique {
+			o.SetUnique(true)
+		}
+		return mongo.IndexModel{Keys: keys, Options: o}
+	}
+	plan := map[*mongo.Collection][]mongo.IndexModel{
+		s.agents: {idx(bson.D{{Key: "email", Value: 1}}, true)},
+		s.contacts: {
+			idx(bson.D{{Key: "email", Value: 1}}, false),
+			idx(bson.D{{Key: "telegramUserId", Value: 1}}, false),
+		},
+		s.conversations: {
+			idx(bson.D{{Key: "number", Value: 1}}, true),
+			idx(bson.D{{Key: "lineId", Value: 1}, {Key: "statusCode", Value: 1}}, false),
+			idx(bson.D{{Key: "agentId", Value: 1}, {Key: "statusCode", Value: 1}}, false),
+			idx(bson.D{{Key: "contactId", Value: 1}}, false),
+			idx(bson.D{{Key: "dates.modified", Value: -1}}, false),
+		},
+		s.messages: {
+			idx(bson.D{{Key: "conversationId", Value: 1}, {Key: "seq", Value: 1}}, true),
+			idx(bson.D{{Key: "conversationId", Value: 1}, {Key: "clientId", Value: 1}}, true),
+		},
+		s.sessions: {idx(bson.D{{Key: "agentId", Value: 1}}, false)},
+	}
+	for coll, models := range plan {
+		if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
+		}
+	}
+	if err := s.ensureCapped(ctx, s.events.Name(), EventLogBytes); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Store) ensureCapped(ctx context.Context, name string, size int64) error {
+	names, err := s.db.ListCollectionNames(ctx, bson.M{"name": name})
+	if err != nil {
+		return fmt.Errorf("store: list collections: %w", err)
+	}
+	if len(names) > 0 {
+		return nil
+	}
+	err = s.db.CreateCollection(ctx, name, options.CreateCollection().SetCapped(true).SetSizeInBytes(size))
+	var ce mongo.CommandError
+	if err != nil && !(errors.As(err, &ce) && ce.Code == 48) { // 48: NamespaceExists
+		return fmt.Errorf("store: create capped %s: %w", name, err)
+	}
+	return nil
+}
+
+// nextNumber hands out the next value of a named counter.
+func (s *Store) nextNumber(ctx context.Context, name string) (int64, error) {
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
+	for attempt := 0; ; attempt++ {
+		err := s.counters.FindOneAndUpdate(ctx, bson.M{"_id": name}, bson.M{"$inc": bson.M{"n": int64(1)}}, opts).Decode(&doc)
+		if err == nil {
+			return doc.N, nil
+		}
+		// Two first-ever upserts can race; the loser retries and increments.
+		if mongo.IsDuplicateKeyError(err) && attempt < 3 {
+			continue
+		}
+		return 0, fmt.Errorf("store: counter %s: %w", name, err)
+	}
+}
+
+// findOne loads one document by id into out, mapping absence to ErrNotFound.
+func findOne(ctx context.Context, c *mongo.Collection, id string, out any) error {
+	err := c.FindOne(ctx, bson.M{"_id": id}).Decode(out)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("%s %s: %w", c.Name(), id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: load %s %s: %w", c.Name(), id, err)
+	}
+	return nil
+}
+
+// findAll runs a query and decodes every result.
+func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]T, error) {
+	cur, err := c.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store: find %s: %w", c.Name(), err)
+	}
+	out := []T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", c.Name(), err)
+	}
+	return out, nil
+}
+
+// replaceVersioned writes c only if nobody changed it since it was read.
+func (s *Store) replaceVersioned(ctx context.Context, c *Conversation, readVersion int64) (bool, error) {
+	res, err := s.conversations.ReplaceOne(ctx, bson.M{"_id": c.ID, "version": readVersion}, c)
+	if err != nil {
+		return false, fmt.Errorf("store: save conversation %s: %w", c.ID, err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+func newID() string { return bson.NewObjectID().Hex() }
