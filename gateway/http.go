@@ -19,9 +19,10 @@ import (
 )
 
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	reg           *prometheus.Registry
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	eventsDropped prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -34,8 +35,11 @@ func newMetrics() *metrics {
 			Name: "switchboard_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"}),
+		eventsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_events_dropped_total", Help: "Events not written to the event log because its queue was full.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, collectors.NewGoCollector(),
+	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -33,7 +33,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	metrics := newMetrics()
+	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: metrics.eventsDropped.Inc}, log)
 	svc := inbox.NewService(store, inbox.Options{
+		Events:       events,
 		Logger:       log,
 		Limits:       inbox.Limits{MessageChars: cfg.MessageMaxChars},
 		PasswordCost: cfg.PasswordCost,
@@ -43,7 +46,6 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 
-	metrics := newMetrics()
 	app := newHTTP(cfg, log, metrics, store)
 	api.New(svc, api.Config{
 		SessionTTL:       cfg.SessionTTL,
@@ -61,6 +63,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	log.Info("switchboard started", "addr", ln.Addr().String(), "store", storeKind(cfg))
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The event log outlives the HTTP server so that changes made by the
+	// last in-flight requests are still written.
+	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLog()
+	g.Go(func() error { return events.Run(logCtx) })
 	g.Go(func() error {
 		if err := app.Listener(ln); err != nil {
 			return fmt.Errorf("http: %w", err)
@@ -70,6 +77,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
+		defer stopLog()
 		if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
 			return fmt.Errorf("http shutdown: %w", err)
 		}
@@ -97,9 +105,8 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store,
 	var emb *embedded.Server
 	if uri == "" {
 		dir := filepath.Join(cfg.DataDir, "db")
-		quiet := slog.New(log.Handler()).With("component", "embedded-store")
 		var err error
-		emb, err = embedded.Start(ctx, dir, quietLogger(quiet))
+		emb, err = embedded.Start(ctx, dir, log.With("component", "embedded-store"))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -126,26 +133,4 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store,
 		}
 	}
 	return store, closeAll, nil
-}
-
-// quietLogger keeps the embedded engine to errors: it is chatty at info.
-func quietLogger(l *slog.Logger) *slog.Logger {
-	return slog.New(levelFilter{Handler: l.Handler(), min: slog.LevelError})
-}
-
-type levelFilter struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= f.min && f.Handler.Enabled(ctx, l)
-}
-
-func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelFilter{Handler: f.Handler.WithAttrs(a), min: f.min}
-}
-
-func (f levelFilter) WithGroup(n string) slog.Handler {
-	return levelFilter{Handler: f.Handler.WithGroup(n), min: f.min}
 }

@@ -51,10 +51,24 @@ func (s *Service) Conversation(ctx context.Context, a Actor, id string) (*Conver
 // mutate applies fn to the stored conversation and saves it, retrying when
 // another writer got there first. It publishes conversation.updated.
 func (s *Service) mutate(ctx context.Context, a Actor, id string, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
+	defer s.convLocks.lock(id)()
+	return s.mutateLocked(ctx, a, id, fn)
+}
+
+// mutateLocked is mutate for a caller that holds the conversation's lock.
+func (s *Service) mutateLocked(ctx context.Context, a Actor, id string, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
+	return s.mutateFrom(ctx, a, id, nil, fn)
+}
+
+// mutateFrom is mutateLocked starting from an already loaded copy, which
+// saves a read when nobody else changed it meanwhile.
+func (s *Service) mutateFrom(ctx context.Context, a Actor, id string, c *Conversation, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
-		c, err := s.loadConversation(ctx, a, id)
-		if err != nil {
-			return nil, err
+		if c == nil || attempt > 0 {
+			var err error
+			if c, err = s.loadConversation(ctx, a, id); err != nil {
+				return nil, err
+			}
 		}
 		read := c.Version
 		if err := fn(c, s.Now()); err != nil {

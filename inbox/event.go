@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -45,16 +44,6 @@ type Event struct {
 type EventSink interface {
 	Publish(ctx context.Context, ev Event) error
 }
-
-// Publish appends the event to the capped event log that every node tails.
-func (s *Store) Publish(ctx context.Context, ev Event) error {
-	if _, err := s.events.InsertOne(ctx, ev); err != nil {
-		return fmt.Errorf("store: publish %s: %w", ev.Type, err)
-	}
-	return nil
-}
-
-var _ EventSink = (*Store)(nil)
 
 // Recorder is an in-memory EventSink, for tests and for fan-out within one
 // process.

@@ -63,7 +63,8 @@ func (s *Service) checkMessage(in *MessageInput) error {
 // Append adds a message to a conversation and moves its status. It is
 // idempotent by ClientID: a retry returns the stored message and
 // duplicate=true. Messages get a per-conversation seq that strictly
-// increases.
+// increases. The message is stored before the conversation's status moves,
+// so a crash in between loses no message.
 func (s *Service) Append(ctx context.Context, a Actor, convID string, in MessageInput) (m *Message, duplicate bool, err error) {
 	if in.Attachments == nil {
 		in.Attachments = []Attachment{}
@@ -86,6 +87,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 			return nil, false, fmt.Errorf("bots need a supervisor or admin key: %w", ErrForbidden)
 		}
 	}
+	defer s.convLocks.lock(convID)()
 	c, err := s.loadConversation(ctx, a, convID)
 	if err != nil {
 		return nil, false, err
@@ -96,41 +98,30 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 			return nil, false, err
 		}
 	}
-	if in.ClientID != "" {
-		if old, err := s.messageByClientID(ctx, convID, in.ClientID); err == nil {
-			return old, true, nil
-		} else if !errors.Is(err, ErrNotFound) {
-			return nil, false, err
-		}
-	} else {
+	if in.ClientID == "" {
 		in.ClientID = "srv-" + newID()
 	}
 	if !c.Open() && !in.Comment {
+		// A retry of a message stored before the close is still answered.
+		if old, err := s.messageByClientID(ctx, convID, in.ClientID); err == nil {
+			return old, true, nil
+		}
 		return nil, false, conflict("conversation is %s", c.Status)
 	}
 	if c.AgentID != "" && c.AgentID != a.AgentID && in.AuthorKind == AuthorAgent && !a.SeesAll() {
 		return nil, false, ErrForbidden
 	}
-	seq, err := s.store.nextSeq(ctx, convID)
-	if err != nil {
-		return nil, false, err
-	}
 	m = &Message{
-		ID: newID(), ConversationID: convID, Seq: seq, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
+		ID: newID(), ConversationID: convID, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
 		AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment, Attachments: in.Attachments,
 		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(),
 	}
-	if _, err := s.store.messages.InsertOne(ctx, m); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			// A concurrent retry with the same client id won the race.
-			old, lerr := s.messageByClientID(ctx, convID, in.ClientID)
-			if lerr == nil {
-				return old, true, nil
-			}
-		}
-		return nil, false, fmt.Errorf("store: insert message: %w", err)
+	old, err := s.insertMessage(ctx, m, c.Seq+1)
+	if err != nil || old != nil {
+		return old, old != nil, err
 	}
-	conv, err := s.mutate(ctx, System, convID, func(c *Conversation, _ time.Time) error {
+	conv, err := s.mutateFrom(ctx, System, convID, c, func(c *Conversation, _ time.Time) error {
+		c.Seq = max(c.Seq, m.Seq)
 		c.applyMessage(m)
 		return nil
 	})
@@ -141,22 +132,47 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	return m, false, nil
 }
 
-// nextSeq hands out the conversation's next message seq. It also bumps the
-// version so a concurrent read-modify-write cannot write back an old seq.
-func (s *Store) nextSeq(ctx context.Context, convID string) (int64, error) {
-	var doc struct {
-		Seq int64 `bson:"seq"`
+// insertMessage stores m with seq, the conversation's next one. The unique
+// indexes decide races: a taken client id means a retry, so the stored
+// message is returned; a taken seq means another node (or a crash between
+// insert and status update) moved on, so the next free seq is used.
+func (s *Service) insertMessage(ctx context.Context, m *Message, seq int64) (existing *Message, err error) {
+	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
+		m.Seq = seq
+		_, err := s.store.messages.InsertOne(ctx, m)
+		if err == nil {
+			return nil, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return nil, fmt.Errorf("store: insert message: %w", err)
+		}
+		old, lerr := s.messageByClientID(ctx, m.ConversationID, m.ClientID)
+		if lerr == nil {
+			return old, nil
+		}
+		if !errors.Is(lerr, ErrNotFound) {
+			return nil, lerr
+		}
+		if seq, err = s.store.lastSeq(ctx, m.ConversationID); err != nil {
+			return nil, err
+		}
+		seq++
 	}
-	err := s.conversations.FindOneAndUpdate(ctx, bson.M{"_id": convID},
-		bson.M{"$inc": bson.M{"seq": int64(1), "version": int64(1)}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"seq": 1})).Decode(&doc)
+	return nil, fmt.Errorf("conversation %s: no free seq after %d attempts: %w", m.ConversationID, maxUpdateAttempts, ErrConflict)
+}
+
+// lastSeq is the highest stored message seq of a conversation.
+func (s *Store) lastSeq(ctx context.Context, convID string) (int64, error) {
+	var last Message
+	err := s.messages.FindOne(ctx, bson.M{"conversationId": convID},
+		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&last)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, fmt.Errorf("conversation %s: %w", convID, ErrNotFound)
+		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: next seq of %s: %w", convID, err)
+		return 0, fmt.Errorf("store: last seq of %s: %w", convID, err)
 	}
-	return doc.Seq, nil
+	return last.Seq, nil
 }
 
 func (s *Service) messageByClientID(ctx context.Context, convID, clientID string) (*Message, error) {

@@ -183,7 +183,10 @@ func (s *Service) Conversations(ctx context.Context, a Actor, f ConversationFilt
 		if !ok {
 			return nil, 0, invalid("sort", "unknown column %q", col)
 		}
-		sortSpec = bson.D{{Key: field, Value: dir}, {Key: "number", Value: dir}}
+		sortSpec = bson.D{{Key: field, Value: dir}}
+		if field != "number" { // a duplicate sort key is refused by the store
+			sortSpec = append(sortSpec, bson.E{Key: "number", Value: dir})
+		}
 	}
 	if f.Offset < 0 {
 		return nil, 0, invalid("offset", "must not be negative")

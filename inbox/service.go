@@ -26,7 +26,9 @@ var DefaultLimits = Limits{MessageChars: 10000, NameChars: 200, AttachmentsPerMe
 
 // Options configure a Service.
 type Options struct {
-	Clock  func() time.Time
+	Clock func() time.Time
+	// Events receives every change; gateway wires the EventLog (and, later,
+	// the real-time hubs) here.
 	Events EventSink
 	Logger *slog.Logger
 	Limits Limits
@@ -43,6 +45,8 @@ type Service struct {
 	log    *slog.Logger
 	limits Limits
 	cost   int
+	// convLocks serialises changes to one conversation within the process.
+	convLocks keyedMutex
 	// dummyHash makes a login for an unknown e-mail cost as much as a real one.
 	dummyHash []byte
 }
@@ -54,7 +58,7 @@ func NewService(store *Store, o Options) *Service {
 		s.now = time.Now
 	}
 	if s.events == nil {
-		s.events = store
+		s.events = MultiSink{}
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -26,6 +27,8 @@ type Store struct {
 	counters      *mongo.Collection
 	sessions      *mongo.Collection
 	events        *mongo.Collection
+	// counterMu serialises counters within the process; see keyedMutex.
+	counterMu sync.Mutex
 }
 
 // EventLogBytes is the default size of the capped event collection.
@@ -109,8 +112,10 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		s.sessions: {idx(bson.D{{Key: "agentId", Value: 1}}, false)},
 	}
 	for coll, models := range plan {
-		if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
+		for _, m := range models { // one by one: FerretDB 1.24 panics when a batch of several already exists (FerretDB#3858)
+			if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
+			}
 		}
 	}
 	if err := s.ensureCapped(ctx, s.events.Name(), EventLogBytes); err != nil {
@@ -137,6 +142,8 @@ func (s *Store) ensureCapped(ctx context.Context, name string, size int64) error
 
 // nextNumber hands out the next value of a named counter.
 func (s *Store) nextNumber(ctx context.Context, name string) (int64, error) {
+	s.counterMu.Lock()
+	defer s.counterMu.Unlock()
 	var doc struct {
 		N int64 `bson:"n"`
 	}
@@ -189,3 +196,7 @@ func (s *Store) replaceVersioned(ctx context.Context, c *Conversation, readVersi
 }
 
 func newID() string { return bson.NewObjectID().Hex() }
+
+func findNewest(limit int64) *options.FindOptionsBuilder {
+	return options.Find().SetSort(bson.D{{Key: "$natural", Value: -1}}).SetLimit(limit)
+}

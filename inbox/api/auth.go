@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +59,8 @@ func (a *API) login(c *fiber.Ctx) error {
 	if req.Email == "" {
 		return a.fail(c, &inbox.FieldError{Field: "email", Message: "is required"})
 	}
-	keys := []string{"ip:" + c.IP(), "email:" + req.Email}
+	email := "email:" + strings.ToLower(strings.TrimSpace(req.Email)) // as Login matches it
+	keys := []string{"ip:" + c.IP(), email}
 	if wait := a.throttle.blocked(keys...); wait > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
 		return writeError(c, fiber.StatusTooManyRequests, "throttled", "too many failed sign-ins; try again later", "")
@@ -71,7 +73,7 @@ func (a *API) login(c *fiber.Ctx) error {
 		}
 		return a.fail(c, err)
 	}
-	a.throttle.reset("email:" + req.Email)
+	a.throttle.reset(email)
 	c.Cookie(&fiber.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: a.cfg.CookieSecure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt,

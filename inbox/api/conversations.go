@@ -1,7 +1,9 @@
 package api
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +90,8 @@ func (a *API) postMessage(c *fiber.Ctx) error {
 	}
 	if in.As == "" {
 		in.As = inbox.AuthorAgent
+	} else if !in.As.Valid() {
+		return a.fail(c, &inbox.FieldError{Field: "as", Message: "must be agent, bot, contact or system"})
 	}
 	m, dup, err := a.svc.Append(c.UserContext(), actor(c), c.Params("id"), inbox.MessageInput{
 		AuthorKind: in.As, AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment,
@@ -285,7 +289,9 @@ func parseFilter(raw string) (inbox.ConversationFilter, error) {
 	for _, d := range inbox.DateColumns {
 		dates[d] = true
 	}
-	for key, vals := range q {
+	keys := slices.Sorted(maps.Keys(q)) // the same bad parameter is named every time
+	for _, key := range keys {
+		vals := q[key]
 		v := vals[len(vals)-1]
 		list := splitList(vals)
 		bad := func(msg string) error { return &inbox.FieldError{Field: key, Message: msg} }

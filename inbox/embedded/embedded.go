@@ -40,7 +40,7 @@ func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-		Logger:    logger.With("component", "embedded-store"),
+		Logger:    slog.New(levelFilter{Handler: logger.Handler(), min: slog.LevelError}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
@@ -77,4 +77,23 @@ func (s *Server) Close() error {
 	case <-time.After(10 * time.Second):
 		return errors.New("embedded: server did not stop within 10s")
 	}
+}
+
+// levelFilter keeps the engine to errors: it logs every refused command
+// and every closed connection, which is noise for Switchboard's operators.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{Handler: f.Handler.WithAttrs(a), min: f.min}
+}
+
+func (f levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{Handler: f.Handler.WithGroup(n), min: f.min}
 }

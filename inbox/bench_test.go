@@ -1,0 +1,116 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/inbox"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// BenchmarkAppend measures appending client messages through the service
+// (idempotency check, seq, insert, status update, event) on the embedded
+// engine, spread over 20 conversations.
+func BenchmarkAppend(b *testing.B) {
+	f := newFixture(b)
+	convs := make([]*inbox.Conversation, 20)
+	for i := range convs {
+		convs[i] = f.open(b, fmt.Sprintf("bench %d", i))
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		c := convs[i%len(convs)]
+		if _, _, err := f.svc.Append(f.ctx, inbox.System, c.ID, inbox.MessageInput{
+			AuthorKind: inbox.AuthorContact, Text: "benchmark message", ClientID: fmt.Sprintf("b-%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// BenchmarkAppendParallel is BenchmarkAppend from GOMAXPROCS×4 goroutines,
+// each on its own conversation.
+func BenchmarkAppendParallel(b *testing.B) {
+	f := newFixture(b)
+	b.SetParallelism(4)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		c := f.open(b, "parallel")
+		i := 0
+		for pb.Next() {
+			i++
+			if _, _, err := f.svc.Append(f.ctx, inbox.System, c.ID, inbox.MessageInput{
+				AuthorKind: inbox.AuthorContact, Text: "benchmark message", ClientID: fmt.Sprintf("p-%d", i)}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// BenchmarkScan measures the embedded engine's cost of the inbox's common
+// queries at growing collection sizes: an indexed point update of one
+// conversation, the first page of the active list, and a message append.
+// On MongoDB these use indexes; the embedded engine scans.
+func BenchmarkScan(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 30_000} {
+		b.Run(fmt.Sprintf("conversations=%d", n), func(b *testing.B) {
+			f := newFixture(b)
+			seed(b, f, n)
+			c := f.open(b, "probe")
+			b.Run("update", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if _, err := f.svc.Pin(f.ctx, inbox.System, c.ID, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("list-active", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if _, _, err := f.svc.Conversations(f.ctx, inbox.System, inbox.ConversationFilter{Active: true, Limit: 50}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("append", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if _, _, err := f.svc.Append(f.ctx, inbox.System, c.ID, inbox.MessageInput{
+						AuthorKind: inbox.AuthorContact, Text: "x", ClientID: fmt.Sprintf("s-%d", i)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// seed inserts n conversations with one message each straight into the
+// collections, which is much faster than opening them one by one.
+func seed(b *testing.B, f *fixture, n int) {
+	b.Helper()
+	db := f.svc.Store().Database()
+	ctx := context.Background()
+	const batch = 1000
+	for off := 0; off < n; off += batch {
+		convs := make([]any, 0, batch)
+		msgs := make([]any, 0, batch)
+		for i := off; i < min(off+batch, n); i++ {
+			id := bson.NewObjectID().Hex()
+			convs = append(convs, bson.M{"_id": id, "number": int64(1_000_000 + i), "lineId": f.line.ID, "status": "new",
+				"statusCode": 1 + i%9, "general": "waiting", "agentId": "", "groupId": "", "contactName": fmt.Sprintf("c%d", i),
+				"dates": bson.M{"created": t0, "modified": t0}, "seq": int64(1), "version": int64(0)})
+			msgs = append(msgs, bson.M{"_id": bson.NewObjectID().Hex(), "conversationId": id, "seq": int64(1),
+				"clientId": "seed", "authorKind": "contact", "text": "hello", "createdAt": t0})
+		}
+		if _, err := db.Collection("conversations").InsertMany(ctx, convs); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Collection("messages").InsertMany(ctx, msgs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
