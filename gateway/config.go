@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config is every setting of the gateway, read from the environment.
@@ -31,6 +32,8 @@ type Config struct {
 	LoginWindow      time.Duration
 	Demo             bool
 	PasswordCost     int
+	ProxyHeader      string
+	TrustedProxies   []string
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -59,7 +62,11 @@ func (e *env) secret(name string) string {
 			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", name, err))
 			return ""
 		}
-		return strings.TrimRight(string(b), "\r\n")
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %s is empty", name, file))
+		}
+		return v
 	}
 	return v
 }
@@ -153,6 +160,21 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		LoginWindow:      e.duration("SWITCHBOARD_LOGIN_WINDOW", 15*time.Minute),
 		Demo:             e.boolean("SWITCHBOARD_DEMO", true),
 		PasswordCost:     e.integer("SWITCHBOARD_PASSWORD_COST", 11, 4, 16),
+		ProxyHeader:      e.str("SWITCHBOARD_PROXY_HEADER", ""),
+		TrustedProxies:   splitComma(e.str("SWITCHBOARD_TRUSTED_PROXIES", "")),
+	}
+	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_PROXY_HEADER: set SWITCHBOARD_TRUSTED_PROXIES too, or any client can forge its address"))
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p))
+			}
+		}
+	}
+	if c.BodyLimit > 1<<30 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_BODY_LIMIT: at most 1GiB"))
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_ADDR: %q is not host:port like :8080", c.Addr))
@@ -165,8 +187,8 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL))
 	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		e.errs = append(e.errs, errors.New("SWITCHBOARD_ADMIN_PASSWORD: must be at least 8 characters"))
+	if n := utf8.RuneCountInString(c.AdminPassword); c.AdminPassword != "" && (n < 8 || len(c.AdminPassword) > 72) {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_ADMIN_PASSWORD: must be 8 characters to 72 bytes long"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -180,6 +202,25 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		return c, fmt.Errorf("config: %w", errors.Join(e.errs...))
 	}
 	return c, nil
+}
+
+func splitComma(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Origin is the scheme and host of the public URL, as browsers send it.
+func (c Config) Origin() string {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return c.PublicURL
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // localURLHost turns a listen address into a host a browser on this

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -47,7 +48,8 @@ func newMetrics() *metrics {
 func (m *metrics) middleware(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
-	route := c.Route().Path
+	// Fiber's strings point into reused request memory: copy before keeping.
+	route, method := utils.CopyString(c.Route().Path), utils.CopyString(c.Method())
 	status := c.Response().StatusCode()
 	if err != nil {
 		if fe, ok := err.(*fiber.Error); ok {
@@ -56,8 +58,8 @@ func (m *metrics) middleware(c *fiber.Ctx) error {
 			status = fiber.StatusInternalServerError
 		}
 	}
-	m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	return err
 }
 
@@ -76,6 +78,11 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		ErrorHandler:          api.ErrorHandler(log),
+		// Behind a reverse proxy the client address (for login throttling
+		// and logs) comes from ProxyHeader, trusted only from TrustedProxies.
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
 	})
 	app.Use(recover.New())
 	app.Use(m.middleware)

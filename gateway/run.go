@@ -43,6 +43,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	})
 	boot, err := bootstrap(ctx, svc, cfg)
 	if err != nil {
+		if boot.AdminPassword != "" {
+			fmt.Fprintf(stdout, "Admin login: %s  password: %s\n", boot.AdminEmail, boot.AdminPassword)
+		}
 		return err
 	}
 
@@ -113,7 +116,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store,
 		uri = emb.URI()
 		log.Info("embedded store started", "dir", dir)
 	}
-	store, err := inbox.Connect(ctx, uri, cfg.MongoDatabase)
+	store, err := inbox.Connect(ctx, uri, cfg.MongoDatabase, inbox.StoreOptions{Exclusive: emb != nil})
 	if err != nil {
 		if emb != nil {
 			_ = emb.Close()

@@ -47,6 +47,7 @@ func bootstrap(ctx context.Context, svc *inbox.Service, cfg Config) (bootInfo, e
 	if cfg.Demo {
 		info.DemoLineID, err = seedDemo(ctx, svc, cfg, adminID)
 		if err != nil {
+			// The admin exists now: its generated password must still be seen.
 			return info, err
 		}
 	}
@@ -72,7 +73,7 @@ func seedDemo(ctx context.Context, svc *inbox.Service, cfg Config, adminID strin
 	if adminID != "" {
 		agents = append(agents, adminID)
 	}
-	ch := inbox.LineChannels{Widget: inbox.WidgetChannel{Enabled: true, AllowedOrigins: []string{cfg.PublicURL}}}
+	ch := inbox.LineChannels{Widget: inbox.WidgetChannel{Enabled: true, AllowedOrigins: []string{cfg.Origin()}}}
 	settings := inbox.LineSettings{Greeting: "Hi! How can we help?", RatingTimeoutSeconds: 300}
 	l, err := svc.CreateLine(ctx, inbox.System, inbox.LineInput{Name: &name, Channels: &ch, AgentIDs: &agents, Settings: &settings})
 	if err != nil {

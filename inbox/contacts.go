@@ -86,8 +86,8 @@ func (s *Service) applyContactInput(c *Contact, in ContactInput) error {
 // CreateContact adds a contact. Supervisors, admins and the product's
 // workers; agents create contacts by opening outgoing conversations.
 func (s *Service) CreateContact(ctx context.Context, a Actor, in ContactInput) (*Contact, error) {
-	if !a.SeesAll() && a.Role != RoleAgent {
-		return nil, ErrForbidden
+	if err := requireStaff(a); err != nil {
+		return nil, err
 	}
 	now := s.Now()
 	c := &Contact{ID: newID(), CustomFields: map[string]string{}, CreatedAt: now, UpdatedAt: now}
@@ -208,6 +208,9 @@ func (s *Service) Contacts(ctx context.Context, a Actor, f ContactFilter) ([]Con
 
 // DefaultPageSize is the page size of a list when none is asked for.
 const DefaultPageSize = 50
+
+// PageSize is the page size a list request gets for the limit it asked for.
+func (s *Service) PageSize(requested int) int { return clampLimit(requested, s.limits.ListMax) }
 
 func clampLimit(v, max int) int {
 	switch {

@@ -162,6 +162,9 @@ func (c *Conversation) assign(agentID, groupID string, now time.Time) error {
 		return conflict("conversation is %s", c.Status)
 	}
 	c.AgentID, c.GroupID = agentID, groupID
+	if agentID == "" {
+		c.Pinned = false // a pin fixes a conversation to an agent
+	}
 	if agentID != "" && c.Status == StatusNew {
 		c.setStatus(StatusWaiting)
 	}
@@ -223,7 +226,7 @@ func (c *Conversation) markSpam(now time.Time) error {
 	}
 	c.Spam = true
 	if c.Dates.Closed == nil {
-		c.Dates.ClosedByAgent = at(now)
+		setOnce(&c.Dates.ClosedByAgent, now)
 		c.Dates.Closed = at(now)
 	}
 	c.Track.PendingSince = nil

@@ -59,6 +59,9 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		if m := ch.Telegram.Mode; m != "" && m != "webhook" && m != "polling" {
 			return invalid("channels.telegram.mode", "must be webhook or polling")
 		}
+		if ch.Widget.AllowedOrigins == nil {
+			ch.Widget.AllowedOrigins = []string{}
+		}
 		// Secrets are write-only: an empty value keeps the stored one.
 		if ch.Telegram.BotToken == "" {
 			ch.Telegram.BotToken = l.Channels.Telegram.BotToken

@@ -121,7 +121,8 @@ func (a Actor) withAgent(agent Actor) Actor {
 
 func (s *Service) contactFor(ctx context.Context, a Actor, in OpenInput) (*Contact, error) {
 	if in.Contact != nil {
-		c, err := s.CreateContact(ctx, a, *in.Contact)
+		// Agents create contacts only this way, for conversations they open.
+		c, err := s.CreateContact(ctx, System, *in.Contact)
 		return c, fieldPrefix("contact.", err)
 	}
 	var c Contact

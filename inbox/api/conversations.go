@@ -221,13 +221,17 @@ func (a *API) supervisorRating(c *fiber.Ctx) error {
 	})(c)
 }
 
+type clientRatingBody struct {
+	Rating *int `json:"rating"`
+}
+
 func (a *API) clientRating(c *fiber.Ctx) error {
 	return a.op(func(c *fiber.Ctx) (*inbox.Conversation, error) {
-		var b ratingBody
+		var b clientRatingBody
 		if err := decode(c, &b); err != nil {
 			return nil, err
 		}
-		r, err := b.rating()
+		r, err := ratingBody{Rating: b.Rating}.rating()
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +278,7 @@ func (a *API) listConversations(c *fiber.Ctx) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(List[inbox.Conversation]{Items: items, Total: n, Limit: len(items), Offset: f.Offset})
+	return c.JSON(List[inbox.Conversation]{Items: items, Total: n, Limit: a.svc.PageSize(f.Limit), Offset: f.Offset})
 }
 
 // parseFilter reads the list's query string. Unknown parameters are

@@ -116,8 +116,8 @@ func TestConversationListFilters(t *testing.T) {
 			if !slices.Equal(got, c.want) {
 				t.Errorf("numbers %v, want %v", got, c.want)
 			}
-			if l.Total != int64(len(c.want)) || l.Offset != 0 || l.Limit != len(c.want) {
-				t.Errorf("total %d limit %d offset %d, want total and limit %d, offset 0", l.Total, l.Limit, l.Offset, len(c.want))
+			if l.Total != int64(len(c.want)) || l.Offset != 0 || l.Limit != inbox.DefaultPageSize {
+				t.Errorf("total %d limit %d offset %d, want total %d, the default page size, offset 0", l.Total, l.Limit, l.Offset, len(c.want))
 			}
 			if l.Items == nil {
 				t.Errorf("items is null, want []")
@@ -134,11 +134,11 @@ func TestConversationListFilters(t *testing.T) {
 		}{
 			{q("sort", "number", "limit", "2"), []int64{1, 2}, 5, 2, 0},
 			{q("sort", "number", "limit", "2", "offset", "2"), []int64{3, 4}, 5, 2, 2},
-			{q("sort", "number", "limit", "2", "offset", "4"), []int64{5}, 5, 1, 4},
-			{q("sort", "number", "limit", "2", "offset", "5"), nil, 5, 0, 5},
+			{q("sort", "number", "limit", "2", "offset", "4"), []int64{5}, 5, 2, 4},
+			{q("sort", "number", "limit", "2", "offset", "5"), nil, 5, 2, 5},
 			{q("sort", "-number", "limit", "3", "offset", "1"), []int64{4, 3, 2}, 5, 3, 1},
 			{q("status", "closed", "sort", "number", "limit", "1", "offset", "1"), []int64{3}, 2, 1, 1},
-			{q("limit", "0"), []int64{5, 4, 3, 2, 1}, 5, 5, 0},
+			{q("limit", "0"), []int64{5, 4, 3, 2, 1}, 5, inbox.DefaultPageSize, 0},
 		}
 		for _, p := range pages {
 			l := h.conversations(h.admin, p.query)

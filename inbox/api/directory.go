@@ -48,6 +48,9 @@ func (a *API) updateAgent(c *fiber.Ctx) error {
 }
 
 func (a *API) deleteAgent(c *fiber.Ctx) error {
+	if !actor(c).IsAdmin() {
+		return a.fail(c, inbox.ErrForbidden)
+	}
 	if c.Params("id") == who(c).agent.ID {
 		return writeError(c, fiber.StatusConflict, "conflict", "you cannot delete yourself", "")
 	}
@@ -189,7 +192,7 @@ func (a *API) listContacts(c *fiber.Ctx) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(List[inbox.Contact]{Items: items, Total: n, Limit: len(items), Offset: f.Offset})
+	return c.JSON(List[inbox.Contact]{Items: items, Total: n, Limit: a.svc.PageSize(f.Limit), Offset: f.Offset})
 }
 
 func (a *API) getContact(c *fiber.Ctx) error {

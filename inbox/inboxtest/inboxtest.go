@@ -61,7 +61,7 @@ func (e *Engine) Store(t testing.TB) *inbox.Store {
 	db := fmt.Sprintf("t%d_%s", e.n.Add(1), strings.ToLower(name))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := inbox.Connect(ctx, e.URI(), db)
+	s, err := inbox.Connect(ctx, e.URI(), db, inbox.StoreOptions{Exclusive: true})
 	if err != nil {
 		t.Fatal(err)
 	}
