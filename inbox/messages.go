@@ -120,7 +120,20 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	if err != nil || old != nil {
 		return old, old != nil, err
 	}
+	// Messages stored after the conversation's seq but never applied (the
+	// process died between the two writes) are applied now, in order.
+	var missed []Message
+	if m.Seq > c.Seq+1 {
+		if missed, err = s.store.messagesBetween(ctx, convID, c.Seq, m.Seq); err != nil {
+			return nil, false, err
+		}
+	}
 	conv, err := s.mutateFrom(ctx, System, convID, c, func(c *Conversation, _ time.Time) error {
+		for i := range missed {
+			if missed[i].Seq > c.Seq {
+				c.applyMessage(&missed[i])
+			}
+		}
 		c.Seq = max(c.Seq, m.Seq)
 		c.applyMessage(m)
 		return nil
@@ -159,6 +172,12 @@ func (s *Service) insertMessage(ctx context.Context, m *Message, seq int64) (exi
 		seq++
 	}
 	return nil, fmt.Errorf("conversation %s: no free seq after %d attempts: %w", m.ConversationID, maxUpdateAttempts, ErrConflict)
+}
+
+// messagesBetween lists a conversation's messages with after < seq < before.
+func (s *Store) messagesBetween(ctx context.Context, convID string, after, before int64) ([]Message, error) {
+	return findAll[Message](ctx, s.messages, bson.M{"conversationId": convID, "seq": bson.M{"$gt": after, "$lt": before}},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
 }
 
 // lastSeq is the highest stored message seq of a conversation.

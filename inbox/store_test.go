@@ -351,3 +351,34 @@ func deref(p *int64) any {
 	}
 	return *p
 }
+
+// A crash between storing a message and moving the conversation's status
+// leaves a message the conversation has not seen; the next append applies it.
+func TestNextAppendRepairsAMessageStoredBeforeACrash(t *testing.T) {
+	f := newFixture(t)
+	c := f.open(t, "Ivy") // seq 1, status new
+	f.clock.Advance(5 * time.Second)
+	// What a crash leaves: the agent's answer stored with seq 2, the
+	// conversation still at seq 1 and "new".
+	orphan := map[string]any{"_id": "orphan", "conversationId": c.ID, "seq": int64(2), "authorKind": "agent",
+		"authorId": f.agent.AgentID, "text": "answer before the crash", "clientId": "a-1", "attachments": []any{}, "createdAt": f.clock.Now()}
+	if _, err := f.svc.Store().Database().Collection("messages").InsertOne(f.ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(5 * time.Second)
+	m, _, err := f.svc.Append(f.ctx, inbox.System, c.ID, inbox.MessageInput{AuthorKind: inbox.AuthorContact, Text: "thanks, one more question"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Seq != 3 {
+		t.Fatalf("new message seq %d, want 3", m.Seq)
+	}
+	got, err := f.svc.Conversation(f.ctx, inbox.System, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != 3 || got.Status != inbox.StatusWaitingAgain || got.Dates.Answered == nil || got.Timings.WaitingForAnswerMs == nil || *got.Timings.WaitingForAnswerMs != 5000 {
+		t.Fatalf("after repair: seq %d status %s answered %v waiting %v; want 3, waiting_again, answered at +5s",
+			got.Seq, got.Status, got.Dates.Answered, deref(got.Timings.WaitingForAnswerMs))
+	}
+}
