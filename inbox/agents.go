@@ -161,6 +161,12 @@ func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentI
 	s.publish(ctx, Event{Type: EventAgentChanged, AgentID: id, SubjectID: id})
 	if ag.Presence != oldPresence {
 		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence})
+		if ag.Presence == PresenceOnline {
+			// Whoever waited while nobody was online is offered to them now.
+			if err := s.RouteWaiting(ctx, id); err != nil {
+				s.log.Error("route waiting conversations", "agent", id, "err", err)
+			}
+		}
 	}
 	return ag, nil
 }

@@ -100,10 +100,20 @@ func (s *Service) Accept(ctx context.Context, a Actor, id string) (*Conversation
 	})
 }
 
-// Close closes the conversation on behalf of an agent.
+// Close closes the conversation on behalf of an agent. A visitor's live
+// chat first waits in "closing" for the visitor's rating when its line
+// asks for one (ratingTimeoutSeconds > 0); CloseExpired ends the wait.
 func (s *Service) Close(ctx context.Context, a Actor, id string) (*Conversation, error) {
 	return s.mutate(ctx, a, id, func(c *Conversation, now time.Time) error {
-		return c.close(!a.System, false, now)
+		await := false
+		if c.Channel == ChannelLiveChat && c.Type == Incoming && c.Status != StatusClosing {
+			l, err := s.Line(ctx, c.LineID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			await = l != nil && l.Settings.RatingTimeoutSeconds > 0
+		}
+		return c.close(!a.System, await, now)
 	})
 }
 

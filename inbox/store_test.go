@@ -46,8 +46,9 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f.agent = inbox.ActorFor(ag)
+	// The line asks for no client rating: closing closes at once.
 	lname := "Support"
-	f.line, err = f.svc.CreateLine(f.ctx, inbox.System, inbox.LineInput{Name: &lname, AgentIDs: &[]string{ag.ID}})
+	f.line, err = f.svc.CreateLine(f.ctx, inbox.System, inbox.LineInput{Name: &lname, AgentIDs: &[]string{ag.ID}, Settings: &inbox.LineSettings{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,13 +126,14 @@ func (h *harness) agentSession(name string, role inbox.Role) *session {
 	return h.login(email, password)
 }
 
-// seedLine creates a line whose queue is the given agents.
+// seedLine creates a line whose queue is the given agents. It asks for no
+// client rating, so closing a conversation closes it at once.
 func (h *harness) seedLine(name string, agentIDs ...string) *inbox.Line {
 	h.t.Helper()
 	if agentIDs == nil {
 		agentIDs = []string{}
 	}
-	l, err := h.svc.CreateLine(context.Background(), inbox.System, inbox.LineInput{Name: &name, AgentIDs: &agentIDs})
+	l, err := h.svc.CreateLine(context.Background(), inbox.System, inbox.LineInput{Name: &name, AgentIDs: &agentIDs, Settings: &inbox.LineSettings{}})
 	if err != nil {
 		h.t.Fatalf("seed line %s: %v", name, err)
 	}

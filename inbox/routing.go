@@ -1,0 +1,158 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Mode is how the widget shows itself on a line.
+type Mode string
+
+// Widget modes.
+const (
+	// ModeLive: at least one of the line's agents is online.
+	ModeLive Mode = "live"
+	// ModeMessenger: nobody is online; "we'll reply later", e-mail asked for.
+	ModeMessenger Mode = "messenger"
+	// ModeHidden: nobody is online and the line hides the widget then.
+	ModeHidden Mode = "hidden"
+)
+
+// lineAgents lists the enabled agents in a line's queue, directly or
+// through one of its groups.
+func (s *Service) lineAgents(ctx context.Context, l *Line) ([]Agent, error) {
+	or := bson.A{bson.M{"_id": bson.M{"$in": nonNil(l.AgentIDs)}}}
+	if len(l.GroupIDs) > 0 {
+		or = append(or, bson.M{"groupIds": bson.M{"$in": l.GroupIDs}})
+	}
+	return findAll[Agent](ctx, s.store.agents, bson.M{"$or": or, "disabled": false},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+}
+
+// LineMode says how the widget of a line shows itself now. Invisible
+// agents count as offline: visitors must not see them.
+func (s *Service) LineMode(ctx context.Context, lineID string) (Mode, error) {
+	l, err := s.Line(ctx, lineID)
+	if err != nil {
+		return "", err
+	}
+	agents, err := s.lineAgents(ctx, l)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range agents {
+		if a.Presence == PresenceOnline {
+			return ModeLive, nil
+		}
+	}
+	if l.Settings.HideWidgetWhenOffline {
+		return ModeHidden, nil
+	}
+	return ModeMessenger, nil
+}
+
+// Route offers an unassigned active conversation to its line's online
+// agents: it goes to the one with the fewest active conversations (ties by
+// agent id, so the choice is stable). With nobody online it
+// stays unassigned in the line's queue, and Route returns it unchanged.
+func (s *Service) Route(ctx context.Context, convID string) (*Conversation, error) {
+	c, err := s.loadConversation(ctx, System, convID)
+	if err != nil {
+		return nil, err
+	}
+	if c.AgentID != "" || !c.Status.Active() {
+		return c, nil
+	}
+	l, err := s.Line(ctx, c.LineID)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := s.lineAgents(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	var online []string
+	for _, a := range agents {
+		if a.Presence == PresenceOnline && (c.GroupID == "" || slices.Contains(a.GroupIDs, c.GroupID)) {
+			online = append(online, a.ID)
+		}
+	}
+	if len(online) == 0 {
+		return c, nil
+	}
+	load, err := s.activeLoad(ctx, online)
+	if err != nil {
+		return nil, err
+	}
+	best := online[0]
+	for _, id := range online[1:] {
+		if load[id] < load[best] {
+			best = id
+		}
+	}
+	routed, err := s.mutate(ctx, System, convID, func(c *Conversation, now time.Time) error {
+		if c.AgentID != "" {
+			return errAlreadyAssigned
+		}
+		return c.assign(best, c.GroupID, now)
+	})
+	if errors.Is(err, errAlreadyAssigned) || errors.Is(err, ErrConflict) {
+		return s.loadConversation(ctx, System, convID)
+	}
+	return routed, err
+}
+
+var errAlreadyAssigned = errors.New("already assigned")
+
+// activeLoad counts the active conversations of each agent.
+func (s *Service) activeLoad(ctx context.Context, agentIDs []string) (map[string]int, error) {
+	rows, err := findAll[struct {
+		AgentID string `bson:"agentId"`
+	}](ctx, s.store.conversations, bson.M{"agentId": bson.M{"$in": agentIDs}, "statusCode": bson.M{"$lte": 6}},
+		options.Find().SetProjection(bson.M{"agentId": 1}))
+	if err != nil {
+		return nil, fmt.Errorf("store: agent load: %w", err)
+	}
+	load := make(map[string]int, len(agentIDs))
+	for _, r := range rows {
+		load[r.AgentID]++
+	}
+	return load, nil
+}
+
+// RouteWaiting routes every unassigned active conversation of the lines an
+// agent belongs to; it runs when the agent comes online.
+func (s *Service) RouteWaiting(ctx context.Context, agentID string) error {
+	ag, err := s.Agent(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	lines, err := findAll[Line](ctx, s.store.lines, bson.M{"$or": bson.A{
+		bson.M{"agentIds": agentID}, bson.M{"groupIds": bson.M{"$in": nonNil(ag.GroupIDs)}},
+	}})
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	waiting, err := findAll[Conversation](ctx, s.store.conversations,
+		bson.M{"lineId": bson.M{"$in": ids}, "agentId": "", "statusCode": bson.M{"$lte": 6}},
+		options.Find().SetSort(bson.D{{Key: "number", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	for _, c := range waiting {
+		if _, err := s.Route(ctx, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// CurrentConversation is the contact's newest conversation on a line
+// through a channel that still takes messages (statuses 1–7).
+func (s *Service) CurrentConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
+	var c Conversation
+	err := s.store.conversations.FindOne(ctx,
+		bson.M{"contactId": contactID, "lineId": lineID, "channel": ch, "statusCode": bson.M{"$lte": StatusClosing.Code()}},
+		options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}})).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("open conversation of %s: %w", contactID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: current conversation: %w", err)
+	}
+	return &c, nil
+}
+
+// LatestConversation is the contact's newest conversation on a line through
+// a channel, whatever its status.
+func (s *Service) LatestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
+	var c Conversation
+	err := s.store.conversations.FindOne(ctx, bson.M{"contactId": contactID, "lineId": lineID, "channel": ch},
+		options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}})).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("conversation of %s: %w", contactID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: latest conversation: %w", err)
+	}
+	return &c, nil
+}
+
+// VisibleMessages lists what the customer may see of a conversation: every
+// message but agents' comments, with seq > afterSeq, oldest first.
+func (s *Service) VisibleMessages(ctx context.Context, convID string, afterSeq int64, limit int) ([]Message, error) {
+	return findAll[Message](ctx, s.store.messages,
+		bson.M{"conversationId": convID, "seq": bson.M{"$gt": afterSeq}, "comment": false},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(limit)))
+}
+
+// Flags are the conversation's channel-set markers; nil fields are unchanged.
+type Flags struct {
+	FormFilled       *bool
+	HistoryRequested *bool
+	SitePage         *string
+}
+
+// SetFlags records the contact form, a transcript request or the site page.
+// Channels call it for their own conversations.
+func (s *Service) SetFlags(ctx context.Context, convID string, f Flags) (*Conversation, error) {
+	return s.mutate(ctx, System, convID, func(c *Conversation, now time.Time) error {
+		if f.FormFilled != nil {
+			c.FormFilled = *f.FormFilled
+		}
+		if f.HistoryRequested != nil {
+			c.HistoryRequested = *f.HistoryRequested
+		}
+		if f.SitePage != nil {
+			c.SitePage = *f.SitePage
+		}
+		c.touch(now)
+		return nil
+	})
+}
+
+// CloseExpired closes conversations that waited in "closing" for the
+// client's rating longer than their line allows. It returns how many it closed.
+func (s *Service) CloseExpired(ctx context.Context) (int, error) {
+	waiting, err := findAll[Conversation](ctx, s.store.conversations, bson.M{"status": StatusClosing})
+	if err != nil {
+		return 0, err
+	}
+	timeouts := map[string]time.Duration{}
+	closed := 0
+	for _, c := range waiting {
+		d, ok := timeouts[c.LineID]
+		if !ok {
+			l, err := s.Line(ctx, c.LineID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return closed, err
+			}
+			if l != nil {
+				d = time.Duration(l.Settings.RatingTimeoutSeconds) * time.Second
+			}
+			timeouts[c.LineID] = d
+		}
+		since := c.Dates.Modified
+		if c.Dates.ClosedByAgent != nil {
+			since = *c.Dates.ClosedByAgent
+		}
+		if s.Now().Sub(since) < d {
+			continue
+		}
+		_, err := s.mutate(ctx, System, c.ID, func(c *Conversation, now time.Time) error {
+			if c.Status != StatusClosing {
+				return conflict("no longer closing")
+			}
+			return c.close(false, false, now)
+		})
+		if err != nil && !errors.Is(err, ErrConflict) {
+			return closed, err
+		}
+		if err == nil {
+			closed++
+		}
+	}
+	return closed, nil
+}
