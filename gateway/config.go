@@ -34,6 +34,14 @@ type Config struct {
 	PasswordCost     int
 	ProxyHeader      string
 	TrustedProxies   []string
+	// Secret signs visitor tokens; generated and stored at first start when unset.
+	Secret               string
+	MaxFileSize          int64
+	WidgetMaxFrame       int64
+	WidgetSessionRate    int
+	WidgetMessageRate    int
+	VisitorTokenTTL      time.Duration
+	CloseExpiredSchedule string
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -143,25 +151,32 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	}
 	e := &env{get: getenv, read: readFile}
 	c := Config{
-		Addr:             e.str("SWITCHBOARD_ADDR", ":8080"),
-		MongoURI:         e.secret("MONGODB_URI"),
-		MongoDatabase:    e.str("MONGODB_DATABASE", "switchboard"),
-		DataDir:          e.str("SWITCHBOARD_DATA_DIR", "./data"),
-		PublicURL:        strings.TrimRight(e.str("SWITCHBOARD_PUBLIC_URL", ""), "/"),
-		AdminEmail:       e.str("SWITCHBOARD_ADMIN_EMAIL", "admin@example.com"),
-		AdminPassword:    e.secret("SWITCHBOARD_ADMIN_PASSWORD"),
-		LogLevel:         strings.ToLower(e.str("SWITCHBOARD_LOG_LEVEL", "info")),
-		LogFormat:        strings.ToLower(e.str("SWITCHBOARD_LOG_FORMAT", "text")),
-		ShutdownTimeout:  e.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT", 15*time.Second),
-		SessionTTL:       e.duration("SWITCHBOARD_SESSION_TTL", 7*24*time.Hour),
-		BodyLimit:        e.size("SWITCHBOARD_BODY_LIMIT", 1<<20),
-		MessageMaxChars:  e.integer("SWITCHBOARD_MESSAGE_MAX_CHARS", 10000, 1, 1_000_000),
-		LoginMaxFailures: e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES", 5, 1, 1000),
-		LoginWindow:      e.duration("SWITCHBOARD_LOGIN_WINDOW", 15*time.Minute),
-		Demo:             e.boolean("SWITCHBOARD_DEMO", true),
-		PasswordCost:     e.integer("SWITCHBOARD_PASSWORD_COST", 11, 4, 16),
-		ProxyHeader:      e.str("SWITCHBOARD_PROXY_HEADER", ""),
-		TrustedProxies:   splitComma(e.str("SWITCHBOARD_TRUSTED_PROXIES", "")),
+		Addr:                 e.str("SWITCHBOARD_ADDR", ":8080"),
+		MongoURI:             e.secret("MONGODB_URI"),
+		MongoDatabase:        e.str("MONGODB_DATABASE", "switchboard"),
+		DataDir:              e.str("SWITCHBOARD_DATA_DIR", "./data"),
+		PublicURL:            strings.TrimRight(e.str("SWITCHBOARD_PUBLIC_URL", ""), "/"),
+		AdminEmail:           e.str("SWITCHBOARD_ADMIN_EMAIL", "admin@example.com"),
+		AdminPassword:        e.secret("SWITCHBOARD_ADMIN_PASSWORD"),
+		LogLevel:             strings.ToLower(e.str("SWITCHBOARD_LOG_LEVEL", "info")),
+		LogFormat:            strings.ToLower(e.str("SWITCHBOARD_LOG_FORMAT", "text")),
+		ShutdownTimeout:      e.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT", 15*time.Second),
+		SessionTTL:           e.duration("SWITCHBOARD_SESSION_TTL", 7*24*time.Hour),
+		BodyLimit:            e.size("SWITCHBOARD_BODY_LIMIT", 1<<20),
+		MessageMaxChars:      e.integer("SWITCHBOARD_MESSAGE_MAX_CHARS", 10000, 1, 1_000_000),
+		LoginMaxFailures:     e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES", 5, 1, 1000),
+		LoginWindow:          e.duration("SWITCHBOARD_LOGIN_WINDOW", 15*time.Minute),
+		Demo:                 e.boolean("SWITCHBOARD_DEMO", true),
+		PasswordCost:         e.integer("SWITCHBOARD_PASSWORD_COST", 11, 4, 16),
+		ProxyHeader:          e.str("SWITCHBOARD_PROXY_HEADER", ""),
+		Secret:               e.secret("SWITCHBOARD_SECRET"),
+		MaxFileSize:          e.size("SWITCHBOARD_MAX_FILE_SIZE", 10<<20),
+		WidgetMaxFrame:       e.size("SWITCHBOARD_WIDGET_MAX_FRAME", 64<<10),
+		WidgetSessionRate:    e.integer("SWITCHBOARD_WIDGET_SESSION_RATE", 30, 1, 1_000_000),
+		WidgetMessageRate:    e.integer("SWITCHBOARD_WIDGET_MESSAGE_RATE", 120, 1, 1_000_000),
+		VisitorTokenTTL:      e.duration("SWITCHBOARD_VISITOR_TOKEN_TTL", 90*24*time.Hour),
+		CloseExpiredSchedule: e.str("SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", "*/10 * * * * *"),
+		TrustedProxies:       splitComma(e.str("SWITCHBOARD_TRUSTED_PROXIES", "")),
 	}
 	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_PROXY_HEADER: set SWITCHBOARD_TRUSTED_PROXIES too, or any client can forge its address"))
@@ -172,6 +187,12 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 				e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p))
 			}
 		}
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_SECRET: must be at least 32 characters"))
+	}
+	if c.MaxFileSize > 1<<30 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_MAX_FILE_SIZE: at most 1GiB"))
 	}
 	if c.BodyLimit > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_BODY_LIMIT: at most 1GiB"))

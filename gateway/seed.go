@@ -115,3 +115,27 @@ func printWelcome(w io.Writer, cfg Config, bound string, b bootInfo) {
 	}
 	fmt.Fprintln(w)
 }
+
+// loadSecret returns the configured secret, or the one generated at the
+// first start and kept in the store, so visitor tokens survive restarts.
+func loadSecret(ctx context.Context, svc *inbox.Service, configured string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
+	}
+	meta := svc.Store().Database().Collection("meta")
+	var doc struct {
+		Value string `bson:"value"`
+	}
+	err := meta.FindOne(ctx, bson.M{"_id": "secret"}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		doc.Value = generatePassword() + generatePassword()
+		if _, err := meta.InsertOne(ctx, bson.M{"_id": "secret", "value": doc.Value}); err != nil && !mongo.IsDuplicateKeyError(err) {
+			return nil, fmt.Errorf("store: save secret: %w", err)
+		}
+		err = meta.FindOne(ctx, bson.M{"_id": "secret"}).Decode(&doc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: load secret: %w", err)
+	}
+	return []byte(doc.Value), nil
+}
