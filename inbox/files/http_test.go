@@ -1,0 +1,307 @@
+package files_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/inbox/files"
+)
+
+const svgDoc = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
+
+func pngBytes(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	img.Set(1, 1, color.RGBA{R: 255, A: 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// app mounts Upload and Send the way the gateway would; lastErr keeps the
+// error Upload returned.
+func app(st *files.Store, lastErr *error) *fiber.App {
+	a := fiber.New(fiber.Config{BodyLimit: 16 << 20})
+	a.Post("/files", func(c *fiber.Ctx) error {
+		atts, err := st.Upload(c, "visitor:v1")
+		*lastErr = err
+		switch {
+		case errors.Is(err, files.ErrTooLarge):
+			return c.SendStatus(fiber.StatusRequestEntityTooLarge)
+		case errors.Is(err, inbox.ErrInvalid):
+			return c.SendStatus(fiber.StatusBadRequest)
+		case err != nil:
+			return err
+		}
+		return c.JSON(fiber.Map{"files": atts})
+	})
+	a.Get("/files/:id", func(c *fiber.Ctx) error {
+		err := st.Send(c, c.Params("id"))
+		if errors.Is(err, inbox.ErrNotFound) {
+			return c.SendStatus(fiber.StatusNotFound)
+		}
+		return err
+	})
+	return a
+}
+
+type part struct {
+	name, contentType string
+	data              []byte
+}
+
+func multipartBody(t *testing.T, parts ...part) (io.Reader, string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	if err := w.WriteField("note", "not a file"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, p.name))
+		if p.contentType != "" {
+			h.Set("Content-Type", p.contentType)
+		}
+		pw, err := w.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pw.Write(p.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &b, w.FormDataContentType()
+}
+
+func do(t *testing.T, a *fiber.App, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := a.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func upload(t *testing.T, a *fiber.App, parts ...part) (*http.Response, []inbox.Attachment) {
+	t.Helper()
+	body, ct := multipartBody(t, parts...)
+	req := httptest.NewRequest(http.MethodPost, "/files", body)
+	req.Header.Set("Content-Type", ct)
+	resp, raw := do(t, a, req)
+	var out struct {
+		Files []inbox.Attachment `json:"files"`
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+	}
+	return resp, out.Files
+}
+
+func TestUpload(t *testing.T) {
+	st, _, ctx := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	one, two := randomBytes(200<<10, 4), []byte("second file")
+	resp, atts := upload(t, a, part{"one.bin", "application/pdf", one}, part{"C:\\docs\\two.txt", "text/plain", two})
+	if resp.StatusCode != http.StatusOK || len(atts) != 2 {
+		t.Fatalf("status %d, %d attachments, err %v", resp.StatusCode, len(atts), lastErr)
+	}
+	if atts[0].Name != "one.bin" || atts[0].ContentType != "application/pdf" || atts[0].Size != int64(len(one)) {
+		t.Errorf("first = %+v", atts[0])
+	}
+	if atts[1].Name != "two.txt" || atts[1].ContentType != "text/plain" || atts[1].Size != int64(len(two)) {
+		t.Errorf("second = %+v", atts[1])
+	}
+	for i, want := range [][]byte{one, two} {
+		m, err := st.Meta(ctx, atts[i].FileID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Owner != "visitor:v1" || m.Size != int64(len(want)) {
+			t.Errorf("meta %d = %+v", i, m)
+		}
+	}
+}
+
+func TestUploadRefusesBadRequests(t *testing.T) {
+	st, _, _ := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	resp, _ := upload(t, a) // multipart, but no "file" part
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("no file part: status %d (%v)", resp.StatusCode, lastErr)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/files", strings.NewReader(`{"file":"x"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, _ := do(t, a, req); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("not multipart: status %d (%v)", resp.StatusCode, lastErr)
+	}
+}
+
+func TestUploadTooLargeRollsBack(t *testing.T) {
+	const max = 300 << 10
+	st, db, ctx := newStore(t, max)
+	var lastErr error
+	a := app(st, &lastErr)
+	resp, _ := upload(t, a,
+		part{"a.txt", "text/plain", []byte("first")},
+		part{"b.bin", "", randomBytes(max, 5)},
+		part{"huge.bin", "", randomBytes(max+1, 6)},
+		part{"d.txt", "text/plain", []byte("never reached")},
+	)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413 (%v)", resp.StatusCode, lastErr)
+	}
+	if !errors.Is(lastErr, files.ErrTooLarge) || !errors.Is(lastErr, fiber.ErrRequestEntityTooLarge) || !strings.Contains(lastErr.Error(), "huge.bin") {
+		t.Fatalf("err = %v, want ErrTooLarge and fiber's 413 naming huge.bin", lastErr)
+	}
+	if f, c := stored(t, ctx, db); f != 0 || c != 0 {
+		t.Fatalf("after a refused upload: %d files, %d chunks stored", f, c)
+	}
+}
+
+func get(t *testing.T, a *fiber.App, id string) (*http.Response, []byte) {
+	t.Helper()
+	return do(t, a, httptest.NewRequest(http.MethodGet, "/files/"+id, nil))
+}
+
+// checkSafeHeaders checks the headers every file response carries.
+func checkSafeHeaders(t *testing.T, name string, resp *http.Response) {
+	t.Helper()
+	for h, want := range map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Content-Security-Policy": "sandbox; default-src 'none'",
+		"Cache-Control":           "private",
+	} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s: %s = %q, want %q", name, h, got, want)
+		}
+	}
+}
+
+func TestSendInlineImage(t *testing.T) {
+	st, _, ctx := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	img := pngBytes(t)
+	// The client calls it text; the bytes say PNG.
+	att, err := st.Put(ctx, "agent:a1", "pixel.png", "text/plain", bytes.NewReader(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := get(t, a, att.FileID)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, img) {
+		t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "image/png" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "inline;") || !strings.Contains(cd, `filename="pixel.png"`) {
+		t.Errorf("Content-Disposition = %q", cd)
+	}
+	checkSafeHeaders(t, "png", resp)
+	if resp.ContentLength != int64(len(img)) {
+		t.Errorf("Content-Length = %d", resp.ContentLength)
+	}
+	resp, body = do(t, a, httptest.NewRequest(http.MethodHead, "/files/"+att.FileID, nil))
+	if resp.StatusCode != http.StatusOK || len(body) != 0 || resp.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("HEAD: status %d, %d bytes, %v", resp.StatusCode, len(body), resp.Header)
+	}
+}
+
+func TestSendDownloads(t *testing.T) {
+	st, _, ctx := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	big := randomBytes(1<<20, 7)
+	for _, tc := range []struct {
+		name, claim string
+		data        []byte
+	}{
+		{"drawing.svg", "image/svg+xml", []byte(svgDoc)},
+		{"page.html", "text/html", []byte("<!DOCTYPE html><html><script>alert(1)</script></html>")},
+		{"notes.png", "image/png", []byte("plain text pretending to be a PNG")},
+		{"empty.txt", "text/plain", nil},
+		{"data.bin", "", big},
+	} {
+		att, err := st.Put(ctx, "agent:a1", tc.name, tc.claim, bytes.NewReader(tc.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := get(t, a, att.FileID)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, tc.data) {
+			t.Fatalf("%s: status %d, %d bytes", tc.name, resp.StatusCode, len(body))
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" {
+			t.Errorf("%s: Content-Type = %q", tc.name, ct)
+		}
+		want := fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, tc.name, tc.name)
+		if cd := resp.Header.Get("Content-Disposition"); cd != want {
+			t.Errorf("%s: Content-Disposition = %q, want %q", tc.name, cd, want)
+		}
+		checkSafeHeaders(t, tc.name, resp)
+	}
+}
+
+func TestSendSanitisesName(t *testing.T) {
+	st, _, ctx := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	for name, want := range map[string]string{
+		"../../etc/passwd\u202Egnp.exe": `attachment; filename="passwdgnp.exe"; filename*=UTF-8''passwdgnp.exe`,
+		"отчёт \"Q1\"%.txt":             `attachment; filename="_____ _Q1__.txt"; filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%20%22Q1%22%25.txt`,
+		"a\r\nSet-Cookie: x=1.txt":      `attachment; filename="aSet-Cookie: x=1.txt"; filename*=UTF-8''aSet-Cookie%3A%20x%3D1.txt`,
+	} {
+		att, err := st.Put(ctx, "visitor:v1", name, "application/x-msdownload", strings.NewReader("MZ"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, _ := get(t, a, att.FileID)
+		cd := resp.Header.Get("Content-Disposition")
+		if cd != want {
+			t.Errorf("%q: Content-Disposition = %q, want %q", name, cd, want)
+		}
+		if resp.Header.Get("Set-Cookie") != "" || strings.Contains(cd, "..") || strings.Contains(cd, "/") || strings.ContainsRune(cd, '\u202E') {
+			t.Errorf("%q: unsafe headers %v", name, resp.Header)
+		}
+	}
+}
+
+func TestSendUnknown(t *testing.T) {
+	st, _, _ := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	for _, id := range []string{"0123456789abcdef0123456789abcdef", "..%2F..%2Fetc"} {
+		if resp, _ := get(t, a, id); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d", id, resp.StatusCode)
+		}
+	}
+}
