@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,6 +65,22 @@ func (m *metrics) middleware(c *fiber.Ctx) error {
 	return err
 }
 
+// MaxFilesPerUpload caps the files of one upload request.
+const MaxFilesPerUpload = 10
+
+func uploadLimit(cfg Config) int64 { return cfg.MaxFileSize*MaxFilesPerUpload + 1<<20 }
+
+// limitBodies refuses bodies over limit except multipart uploads, which the
+// file store checks file by file.
+func limitBodies(limit int64) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if int64(len(c.Request().Body())) > limit && !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit))
+		}
+		return c.Next()
+	}
+}
+
 // pinger is what readiness needs of the store.
 type pinger interface {
 	Ping(ctx context.Context) error
@@ -71,10 +89,12 @@ type pinger interface {
 // newHTTP builds the Fiber app with the operational endpoints.
 func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App {
 	app := fiber.New(fiber.Config{
-		AppName:               "switchboard",
-		BodyLimit:             int(cfg.BodyLimit),
+		AppName: "switchboard",
+		// Uploads need room for several files; every other body is held to
+		// SWITCHBOARD_BODY_LIMIT by limitBodies.
+		BodyLimit:             int(max(cfg.BodyLimit, uploadLimit(cfg))),
 		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
+		WriteTimeout:          5 * time.Minute, // a 10 MB download on a slow link
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		ErrorHandler:          api.ErrorHandler(log),
@@ -85,6 +105,7 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 		TrustedProxies:          cfg.TrustedProxies,
 	})
 	app.Use(recover.New())
+	app.Use(limitBodies(cfg.BodyLimit))
 	app.Use(m.middleware)
 	app.Use(func(c *fiber.Ctx) error {
 		c.Set("X-Content-Type-Options", "nosniff")
@@ -121,10 +142,6 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 		}
 		return serveDoc(c.Params("name"), ctype)(c)
 	})
-	app.Get("/", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.SendString(landingPage)
-	})
 	return app
 }
 
@@ -143,18 +160,29 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-const landingPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Switchboard</title>
+// mountDemo serves a page that embeds the demo line's widget, as a site
+// owner would.
+func mountDemo(app *fiber.App, lineID string) {
+	if lineID == "" {
+		return
+	}
+	page := strings.Replace(demoPage, "LINE_ID", html.EscapeString(lineID), 1)
+	app.Get("/demo", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.SendString(page)
+	})
+}
+
+const demoPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Switchboard demo shop</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1em .3em}</style>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#222}</style>
 </head><body>
-<h1>Switchboard</h1>
-<p>The gateway is running. Agents and integrations talk to it through the REST API.</p>
-<ul>
-<li><a href="/api/v1/openapi.yaml">REST API reference (OpenAPI 3)</a></li>
-<li><a href="/docs/configuration.md">Configuration reference</a></li>
-<li><a href="/readyz">Readiness</a> · <a href="/metrics">Metrics</a></li>
-</ul>
-<p>Sign in: <code>POST /api/v1/auth/login</code> with the admin e-mail and password printed at start-up.</p>
+<h1>Demo shop</h1>
+<p>This page embeds the Switchboard widget of the demo line with one tag, as any website would.
+Open the chat with the button at the bottom right. Sign in to the inbox in another window to answer:
+while an agent of the line is online the widget is in live-chat mode, otherwise in messenger mode.</p>
+<pre>&lt;script src="/widget.js" data-line="LINE_ID" async&gt;&lt;/script&gt;</pre>
+<script src="/widget.js" data-line="LINE_ID" async></script>
 </body></html>
 `

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/inbox"
-	"github.com/switchboard-chat/switchboard/inbox/api"
 	"github.com/switchboard-chat/switchboard/inbox/embedded"
 	"golang.org/x/sync/errgroup"
 )
@@ -34,29 +33,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	metrics := newMetrics()
-	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: metrics.eventsDropped.Inc}, log)
-	svc := inbox.NewService(store, inbox.Options{
-		Events:       events,
-		Logger:       log,
-		Limits:       inbox.Limits{MessageChars: cfg.MessageMaxChars},
-		PasswordCost: cfg.PasswordCost,
-	})
-	boot, err := bootstrap(ctx, svc, cfg)
+	parts, boot, err := assemble(ctx, cfg, log, store, metrics)
 	if err != nil {
 		if boot.AdminPassword != "" {
 			fmt.Fprintf(stdout, "Admin login: %s  password: %s\n", boot.AdminEmail, boot.AdminPassword)
 		}
 		return err
 	}
-
-	app := newHTTP(cfg, log, metrics, store)
-	api.New(svc, api.Config{
-		SessionTTL:       cfg.SessionTTL,
-		CookieSecure:     cfg.CookieSecure(),
-		LoginMaxFailures: cfg.LoginMaxFailures,
-		LoginWindow:      cfg.LoginWindow,
-	}, log).Mount(app)
-	mountFallback(app)
+	app := parts.app
 
 	ln, err := listen(cfg.Addr)
 	if err != nil {
@@ -70,7 +54,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	// last in-flight requests are still written.
 	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLog()
-	g.Go(func() error { return events.Run(logCtx) })
+	g.Go(func() error { return parts.events.Run(logCtx) })
+	g.Go(func() error { return parts.widget.Run(gctx) })
+	g.Go(func() error { return parts.scheduler.Run(gctx) })
 	g.Go(func() error {
 		if err := app.Listener(ln); err != nil {
 			return fmt.Errorf("http: %w", err)

@@ -112,6 +112,7 @@ func printWelcome(w io.Writer, cfg Config, bound string, b bootInfo) {
 	}
 	if b.DemoLineID != "" {
 		fmt.Fprintf(w, "  Demo line:     %s\n", b.DemoLineID)
+		fmt.Fprintf(w, "  Demo page:     %s/demo  (a page with the demo line's widget)\n", base)
 	}
 	fmt.Fprintln(w)
 }

@@ -23,6 +23,13 @@ const (
 	EventGroupChanged        EventType = "group.changed"
 	EventGroupDeleted        EventType = "group.deleted"
 	EventContactChanged      EventType = "contact.changed"
+	// EventTyping and EventRead are transient: published straight to the
+	// real-time hubs, never stored. AgentID names the agent typing or
+	// reading, empty for the customer. Typing and Seq carry the state; the
+	// agent websocket's first convention, the same as text in SubjectID
+	// ("true"/"false", the seq), is kept alongside.
+	EventTyping EventType = "typing"
+	EventRead   EventType = "read"
 )
 
 // Event is one change, with enough of the changed thing for a subscriber to
@@ -38,6 +45,10 @@ type Event struct {
 	Conversation   *Conversation `bson:"conversation,omitempty" json:"conversation,omitempty"`
 	Message        *Message      `bson:"message,omitempty" json:"message,omitempty"`
 	Presence       Presence      `bson:"presence,omitempty" json:"presence,omitempty"`
+	// Typing is set on EventTyping while someone types; Seq on EventRead
+	// is the last message seq they have read.
+	Typing bool  `bson:"typing,omitempty" json:"typing,omitempty"`
+	Seq    int64 `bson:"seq,omitempty" json:"seq,omitempty"`
 }
 
 // EventSink receives every change after it is stored.

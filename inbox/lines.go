@@ -33,6 +33,7 @@ func (l Line) Redacted() Line {
 		l.Channels.Telegram.BotToken = ""
 	}
 	l.Channels.Email.Password = ""
+	l.Channels.Widget.IdentitySecret = ""
 	return l
 }
 
@@ -68,6 +69,9 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		}
 		if ch.Email.Password == "" {
 			ch.Email.Password = l.Channels.Email.Password
+		}
+		if ch.Widget.IdentitySecret == "" {
+			ch.Widget.IdentitySecret = l.Channels.Widget.IdentitySecret
 		}
 		l.Channels = ch
 	}

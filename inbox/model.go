@@ -81,6 +81,10 @@ type LineChannels struct {
 type WidgetChannel struct {
 	Enabled        bool     `bson:"enabled" json:"enabled"`
 	AllowedOrigins []string `bson:"allowedOrigins" json:"allowedOrigins"`
+	// IdentitySecret verifies identified visitors: the site sends the hex
+	// HMAC-SHA256 of its user id keyed with it. A secret: it is never
+	// returned by the API once set.
+	IdentitySecret string `bson:"identitySecret" json:"identitySecret,omitempty"`
 }
 
 // TelegramChannel configures the Telegram bot of a line.

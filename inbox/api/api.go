@@ -39,6 +39,7 @@ type API struct {
 	cfg      Config
 	throttle *throttle
 	log      *slog.Logger
+	files    FileStore
 }
 
 // New builds the API over the inbox service.

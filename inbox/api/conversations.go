@@ -93,6 +93,11 @@ func (a *API) postMessage(c *fiber.Ctx) error {
 	} else if !in.As.Valid() {
 		return a.fail(c, &inbox.FieldError{Field: "as", Message: "must be agent, bot, contact or system"})
 	}
+	atts, err := a.ownAttachments(c.UserContext(), who(c).agent.ID, in.Attachments)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	in.Attachments = atts
 	m, dup, err := a.svc.Append(c.UserContext(), actor(c), c.Params("id"), inbox.MessageInput{
 		AuthorKind: in.As, AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment,
 		ClientID: in.ClientID, Attachments: in.Attachments,

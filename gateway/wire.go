@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/inbox/api"
+	"github.com/switchboard-chat/switchboard/inbox/files"
+	"github.com/switchboard-chat/switchboard/inbox/realtime"
+	"github.com/switchboard-chat/switchboard/inbox/web"
+	"github.com/switchboard-chat/switchboard/scheduler"
+	"github.com/switchboard-chat/switchboard/widget"
+)
+
+// parts are the long-running pieces run() starts and stops.
+type parts struct {
+	app       *fiber.App
+	events    *inbox.EventLog
+	widget    *widget.Widget
+	scheduler *scheduler.Scheduler
+}
+
+// assemble builds every room and mounts its routes: the one place where
+// they meet.
+func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.Store, m *metrics) (parts, bootInfo, error) {
+	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc}, log)
+	hub := realtime.NewHub()
+	svc := inbox.NewService(store, inbox.Options{
+		Events:       inbox.MultiSink{events, hub},
+		Logger:       log,
+		Limits:       inbox.Limits{MessageChars: cfg.MessageMaxChars},
+		PasswordCost: cfg.PasswordCost,
+	})
+	boot, err := bootstrap(ctx, svc, cfg)
+	if err != nil {
+		return parts{}, boot, err
+	}
+	secret, err := loadSecret(ctx, svc, cfg.Secret)
+	if err != nil {
+		return parts{}, boot, err
+	}
+	fs := files.New(store.Database(), cfg.MaxFileSize)
+	if err := fs.EnsureIndexes(ctx); err != nil {
+		return parts{}, boot, err
+	}
+
+	app := newHTTP(cfg, log, m, store)
+	app.Use(compress.New(compress.Config{Next: func(c *fiber.Ctx) bool { return !isAsset(c.Path()) }}))
+	agents := api.New(svc, api.Config{
+		SessionTTL:       cfg.SessionTTL,
+		CookieSecure:     cfg.CookieSecure(),
+		LoginMaxFailures: cfg.LoginMaxFailures,
+		LoginWindow:      cfg.LoginWindow,
+	}, log)
+	// The websocket and files routes go before Mount, whose catch-all 404
+	// ends /api/v1.
+	agents.MountWS(app, hub, cfg.WidgetMaxFrame)
+	agents.MountFiles(app, fs)
+	agents.Mount(app)
+	w := widget.New(svc, hub, widgetFiles{fs}, widget.Config{
+		Secret:            secret,
+		PublicURL:         cfg.PublicURL,
+		TokenTTL:          cfg.VisitorTokenTTL,
+		MaxFrameBytes:     cfg.WidgetMaxFrame,
+		SessionsPerMinute: cfg.WidgetSessionRate,
+		MessagesPerMinute: cfg.WidgetMessageRate,
+	}, log)
+	w.Mount(app)
+	web.Mount(app)
+	mountDemo(app, boot.DemoLineID)
+	mountFallback(app)
+
+	sched := scheduler.New(svc, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule}, log)
+	return parts{app: app, events: events, widget: w, scheduler: sched}, boot, nil
+}
+
+func isAsset(path string) bool {
+	return path == "/widget.js" || path == "/widget/frame" || path == "/" || strings.HasPrefix(path, "/widget/assets/") || strings.HasPrefix(path, "/assets/")
+}
+
+// widgetFiles adapts the file store to the widget: visitors see files of
+// customer-visible messages only, never of agents' comments.
+type widgetFiles struct{ *files.Store }
+
+func (f widgetFiles) VisibleIn(ctx context.Context, id string) ([]string, error) {
+	return f.AttachedTo(ctx, id)
+}

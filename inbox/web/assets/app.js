@@ -1,0 +1,180 @@
+// The inbox's entry point: sign-in, the shell (tabs, presence, language),
+// the live connection and the two screens.
+import { api, setCSRF, whenUnauthorized } from './api.js';
+import { t, setLanguage, languages, languageNames } from './i18n.js';
+import { Live } from './ws.js';
+import { ReadState } from './read.js';
+import { askPermissionOnFirstClick } from './notify.js';
+import { h, replace, errorText } from './views/dom.js';
+import { renderLogin } from './views/login.js';
+import { Workspace } from './views/workspace.js';
+import { ConversationTable } from './views/table.js';
+
+const root = document.getElementById('app');
+let session = null;
+
+function showLogin() {
+  if (session) session.live.stop();
+  session = null;
+  setLanguage((navigator.language || 'en').slice(0, 2));
+  document.title = t('app.title');
+  renderLogin(root, (me) => start(me));
+}
+
+async function boot() {
+  setLanguage((navigator.language || 'en').slice(0, 2));
+  whenUnauthorized(() => { if (session) showLogin(); });
+  askPermissionOnFirstClick();
+  try {
+    start(await api.me());
+  } catch (e) {
+    if (e.status === 401) showLogin();
+    else replace(root, h('main', { class: 'fatal' }, h('p', { class: 'error' }, errorText(e)),
+      h('button', { type: 'button', onClick: boot }, '↻')));
+  }
+}
+
+// Directory keeps agents and lines for names and pickers.
+class Directory {
+  constructor() { this.agentMap = new Map(); this.lineMap = new Map(); }
+  async load() {
+    const [agents, lines] = await Promise.all([api.get('/agents'), api.get('/lines')]);
+    this.agentMap = new Map(agents.items.map((a) => [a.id, a]));
+    this.lineMap = new Map(lines.items.map((l) => [l.id, l]));
+  }
+  agent(id) { const a = this.agentMap.get(id); return a ? a.name : '—'; }
+  line(id) { const l = this.lineMap.get(id); return l ? l.name : '—'; }
+  agents() { return [...this.agentMap.values()].sort((a, b) => a.name.localeCompare(b.name)); }
+  lines() { return [...this.lineMap.values()].sort((a, b) => a.name.localeCompare(b.name)); }
+}
+
+async function start(me) {
+  setCSRF(me.csrfToken);
+  const agent = me.agent;
+  setLanguage(agent.language || 'en');
+  document.title = t('app.title');
+  const names = new Directory();
+  try {
+    await names.load();
+  } catch (e) {
+    if (e.status === 401) return showLogin();
+    // names show as dashes; everything else works
+  }
+  if (session) session.live.stop();
+  const s = { agent, names };
+  session = s;
+
+  const toastEl = h('div', { class: 'toast', role: 'status', hidden: true });
+  let toastTimer = 0;
+  const toast = (text) => {
+    toastEl.textContent = text;
+    toastEl.hidden = !text;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { toastEl.hidden = true; }, 6000);
+  };
+
+  const read = new ReadState(agent.id);
+  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, t('conn.offline'));
+  s.live = new Live({
+    onReady: () => { banner.hidden = true; s.workspace.resume(); if (s.tab === 'conversations') s.table.load(); },
+    onResync: () => { s.workspace.resume(); if (s.tab === 'conversations') s.table.load(); },
+    onEvent: (ev) => onEvent(s, ev),
+    onHidden: (id) => s.workspace.onHidden(id),
+    onError: (err) => { if (err && err.code !== 'forbidden') toast(err.message); },
+    onState: (state) => {
+      if (state === 'up') return;
+      banner.hidden = false;
+      api.me().catch((e) => { if (e.status === 401 && session === s) showLogin(); });
+    },
+  });
+  s.workspace = new Workspace({ me: agent, read, names, live: s.live, toast });
+  s.table = new ConversationTable({ names, toast, onOpen: (id) => { location.hash = '#/c/' + id; } });
+
+  s.presence = h('select', { testid: 'presence', 'aria-label': t('presence.label'), class: 'presence',
+    onChange: async () => {
+      const want = s.presence.value;
+      try {
+        const ag = await api.patch('/me', { presence: want });
+        s.agent.presence = ag.presence;
+      } catch (e) {
+        toast(errorText(e));
+      }
+      setPresence(s, s.agent.presence);
+    } },
+  ['online', 'invisible', 'offline'].map((p) => h('option', { value: p }, t('presence.' + p))));
+  setPresence(s, agent.presence);
+
+  const lang = h('select', { 'aria-label': t('lang.label'), class: 'lang', onChange: async () => {
+    try {
+      await api.patch('/me', { language: lang.value });
+      location.reload();
+    } catch (e) { toast(errorText(e)); }
+  } }, languages.map((l) => h('option', { value: l, selected: l === agent.language }, languageNames[l])));
+
+  s.tabs = {
+    workspace: h('a', { href: '#/', class: 'tab', role: 'tab', testid: 'tab-workspace' }, t('tab.workspace')),
+    conversations: h('a', { href: '#/conversations', class: 'tab', role: 'tab', testid: 'tab-conversations' }, t('tab.conversations')),
+  };
+  s.main = h('main', { class: 'main' });
+  replace(root,
+    h('header', { class: 'topbar' },
+      h('span', { class: 'brand' }, t('app.title')),
+      h('nav', { class: 'tabs', role: 'tablist' }, s.tabs.workspace, s.tabs.conversations),
+      h('span', { class: 'spacer' }),
+      h('span', { class: 'me' }, agent.name),
+      h('span', { class: ['presence-dot', 'p-' + agent.presence] }), s.presence, lang,
+      h('button', { type: 'button', class: 'link', onClick: () => logout(s) }, t('logout'))),
+    banner, s.main, toastEl);
+  route(s);
+  s.live.start();
+}
+
+function setPresence(s, p) {
+  s.presence.value = p;
+  const dot = root.querySelector('.presence-dot');
+  if (dot) dot.className = 'presence-dot p-' + p;
+}
+
+function route(s) {
+  const hash = location.hash || '#/';
+  const tab = hash.startsWith('#/conversations') ? 'conversations' : 'workspace';
+  const switched = s.tab !== tab;
+  s.tab = tab;
+  for (const [name, el] of Object.entries(s.tabs)) {
+    el.classList.toggle('active', name === tab);
+    el.setAttribute('aria-selected', String(name === tab));
+  }
+  if (switched) replace(s.main, tab === 'conversations' ? s.table.el : s.workspace.el);
+  if (tab === 'conversations') {
+    if (switched) s.table.load();
+    return;
+  }
+  const m = hash.match(/^#\/c\/([0-9a-fA-F]{24})$/);
+  if (m && m[1] !== s.workspace.openId) s.workspace.open(m[1]);
+}
+
+window.addEventListener('hashchange', () => { if (session) route(session); });
+
+function onEvent(s, ev) {
+  switch (ev.type) {
+    case 'agent.presence':
+      if (ev.agentId === s.agent.id) { s.agent.presence = ev.presence; setPresence(s, ev.presence); }
+      break;
+    case 'agent.changed':
+    case 'agent.deleted':
+    case 'line.changed':
+    case 'line.deleted':
+      clearTimeout(s.dirTimer);
+      s.dirTimer = setTimeout(() => s.names.load().catch(() => {}), 300);
+      break;
+    default:
+      s.workspace.onEvent(ev);
+  }
+}
+
+async function logout(s) {
+  try { await api.post('/auth/logout'); } catch { /* signed out anyway */ }
+  if (session === s) showLogin();
+}
+
+boot();

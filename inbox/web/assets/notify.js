@@ -1,0 +1,59 @@
+// Sound and desktop notifications for new conversations. The browser asks
+// for notification permission only after a click (a user gesture).
+import { t } from './i18n.js';
+
+let audio = null;
+
+export function askPermissionOnFirstClick() {
+  const ask = () => {
+    document.removeEventListener('click', ask, true);
+    if ('Notification' in window && Notification.permission === 'default') {
+      Notification.requestPermission().catch(() => {});
+    }
+    unlockAudio();
+  };
+  document.addEventListener('click', ask, true);
+}
+
+function unlockAudio() {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!Ctx) return;
+  if (!audio) audio = new Ctx();
+  if (audio.state === 'suspended') audio.resume().catch(() => {});
+}
+
+// beep plays two short tones; no sound file needed.
+export function beep() {
+  try {
+    // The context exists once the agent clicked somewhere (autoplay rules).
+    if (!audio) return;
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+    const now = audio.currentTime;
+    [880, 1320].forEach((freq, i) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = 'sine';
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, now + i * 0.18);
+      gain.gain.exponentialRampToValueAtTime(0.2, now + i * 0.18 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.18 + 0.16);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now + i * 0.18);
+      osc.stop(now + i * 0.18 + 0.17);
+    });
+  } catch { /* no audio: fine */ }
+}
+
+// announce tells the agent about a new conversation: a beep, and a desktop
+// notification when allowed. onClick opens the conversation.
+export function announce(conv, onClick) {
+  beep();
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(t('notify.new'), {
+      body: t('notify.newFrom', { name: conv.contactName || '#' + conv.number }),
+      tag: 'sb-conv-' + conv.id,
+    });
+    n.onclick = () => { window.focus(); onClick(conv.id); n.close(); };
+  } catch { /* some browsers only allow notifications from a service worker */ }
+}

@@ -1,0 +1,155 @@
+// The center pane: one conversation's header and actions, its full history
+// and the composer. Message text is only ever set as textContent.
+import { fileURL } from '../api.js';
+import { t } from '../i18n.js';
+import { h, replace, fmtDateTime, fmtWhen, statusText, isActive, isOpen } from './dom.js';
+import { Composer } from './composer.js';
+
+const INLINE_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+export class ConversationView {
+  // opts: meId, names ({agent(id), line(id)}), onAccept, onClose, onSpam,
+  // onSend(draft), onTyping(bool), onLoadEarlier()
+  constructor(opts) {
+    this.o = opts;
+    this.conv = null;
+    this.firstSeq = 0;
+    this.lastSeq = 0;
+    this.seqs = new Set();
+    this.composer = new Composer({ onSend: (d) => opts.onSend(d), onTyping: (b) => opts.onTyping(b) });
+    this.title = h('h2', { class: 'conv-title' });
+    this.meta = h('p', { class: 'conv-meta' });
+    this.status = h('span', { class: 'status-badge', testid: 'status' });
+    this.acceptBtn = h('button', { type: 'button', class: 'primary', testid: 'btn-accept', onClick: () => this.act(opts.onAccept) }, t('conv.accept'));
+    this.closeBtn = h('button', { type: 'button', testid: 'btn-close', onClick: () => this.act(opts.onClose) }, '✓ ', t('conv.close'));
+    this.spamBtn = h('button', { type: 'button', class: 'danger', testid: 'btn-spam', onClick: () => this.act(opts.onSpam) }, t('conv.spam'));
+    this.noticeEl = h('p', { class: 'notice', role: 'status', hidden: true });
+    this.earlier = h('button', { type: 'button', class: 'link earlier', hidden: true, onClick: () => opts.onLoadEarlier() }, t('conv.earlier'));
+    this.list = h('ol', { class: 'messages-list' });
+    this.messages = h('div', { class: 'messages', testid: 'messages', 'aria-live': 'polite' }, this.earlier, this.list);
+    this.typing = h('p', { class: 'typing', 'aria-live': 'polite' });
+    this.body = h('section', { class: 'conversation' },
+      h('header', { class: 'conv-header' },
+        h('div', { class: 'conv-heading' }, this.title, this.meta),
+        h('div', { class: 'conv-actions' }, this.status, this.acceptBtn, this.closeBtn, this.spamBtn)),
+      this.noticeEl, this.messages, this.typing, this.composer.el);
+    this.empty = h('p', { class: 'pick' }, t('conv.pick'));
+    this.el = h('div', { class: 'center' }, this.empty);
+  }
+
+  async act(fn) {
+    for (const b of [this.acceptBtn, this.closeBtn, this.spamBtn]) b.disabled = true;
+    try { await fn(); } finally { if (this.conv) this.update(this.conv); }
+  }
+
+  showEmpty() {
+    this.conv = null;
+    replace(this.el, this.empty);
+  }
+
+  // show renders a conversation with its latest messages.
+  show(conv, messages) {
+    const switched = !this.conv || this.conv.id !== conv.id;
+    this.conv = conv;
+    this.seqs.clear();
+    this.firstSeq = 0;
+    this.lastSeq = 0;
+    replace(this.list);
+    this.notice('');
+    this.setTyping('');
+    if (switched) this.composer.reset();
+    replace(this.el, this.body);
+    this.update(conv);
+    this.append(messages);
+    this.scrollDown(true);
+    this.composer.focus();
+  }
+
+  // update redraws the header, status and buttons.
+  update(conv) {
+    this.conv = conv;
+    const names = this.o.names;
+    this.title.textContent = conv.contactName || t('conv.number', { n: conv.number });
+    replace(this.meta,
+      t('conv.number', { n: conv.number }), ' · ', t('channel.' + conv.channel), ' · ', names.line(conv.lineId), ' · ',
+      t('conv.agent'), ': ', conv.agentId ? names.agent(conv.agentId) : t('conv.unassigned'));
+    this.status.textContent = statusText(conv.status);
+    this.status.className = 'status-badge st-' + conv.status;
+    this.status.setAttribute('data-status', conv.status);
+    const me = this.o.meId;
+    this.acceptBtn.hidden = !(isActive(conv) && (conv.agentId !== me || conv.status === 'new' || conv.status === 'queued'));
+    this.acceptBtn.disabled = false;
+    this.closeBtn.disabled = !isOpen(conv);
+    this.spamBtn.disabled = conv.status === 'spam';
+    this.composer.setOpen(isOpen(conv));
+    this.earlier.hidden = !(this.firstSeq > 1);
+  }
+
+  notice(text) { this.noticeEl.textContent = text; this.noticeEl.hidden = !text; }
+
+  setTyping(text) { this.typing.textContent = text || ''; }
+
+  // append adds messages after the ones shown, in seq order, skipping
+  // any already shown (a replay never shows a message twice).
+  append(messages, older = false) {
+    const stick = !older && this.nearBottom();
+    for (const m of [...messages].sort((a, b) => a.seq - b.seq)) {
+      if (this.seqs.has(m.seq)) continue;
+      this.seqs.add(m.seq);
+      const el = this.message(m);
+      const next = [...this.list.children].find((li) => Number(li.dataset.seq) > m.seq);
+      this.list.insertBefore(el, next || null);
+      this.lastSeq = Math.max(this.lastSeq, m.seq);
+      this.firstSeq = this.firstSeq ? Math.min(this.firstSeq, m.seq) : m.seq;
+    }
+    this.earlier.hidden = !(this.firstSeq > 1);
+    if (stick) this.scrollDown(false);
+  }
+
+  // prepend adds older messages, keeping the scroll position.
+  prepend(messages) {
+    const before = this.messages.scrollHeight - this.messages.scrollTop;
+    this.append(messages, true);
+    this.messages.scrollTop = this.messages.scrollHeight - before;
+  }
+
+  nearBottom() { return this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 80; }
+
+  scrollDown(force) { if (force || this.nearBottom()) this.messages.scrollTop = this.messages.scrollHeight; }
+
+  message(m) {
+    const mine = m.authorKind === 'agent' && m.authorId === this.o.meId;
+    let who = m.authorName;
+    if (m.authorKind === 'system') who = t('msg.system');
+    else if (!who) {
+      who = { contact: this.conv.contactName || t('conv.client'), bot: t('msg.bot') }[m.authorKind] || t('conv.agent');
+    }
+    return h('li', {
+      class: ['message', 'from-' + m.authorKind, m.comment && 'comment', mine && 'mine'],
+      testid: 'message', 'data-seq': String(m.seq), 'data-author': m.authorKind, 'data-comment': m.comment ? 'true' : 'false',
+    },
+    h('div', { class: 'message-head' },
+      h('span', { class: 'author' }, who),
+      m.comment ? h('span', { class: 'badge' }, t('msg.comment')) : null,
+      h('time', { datetime: m.createdAt, title: fmtDateTime(m.createdAt) }, fmtWhen(m.createdAt))),
+    m.text ? h('p', { class: 'text' }, m.text) : null,
+    (m.attachments && m.attachments.length) ? h('ul', { class: 'files' }, m.attachments.map(attachment)) : null);
+  }
+}
+
+function attachment(a) {
+  const url = fileURL(a.fileId);
+  const name = a.name || t('msg.file');
+  if (INLINE_IMAGES.includes((a.contentType || '').toLowerCase())) {
+    return h('li', { class: 'file image' },
+      h('a', { href: url, target: '_blank', rel: 'noopener' }, h('img', { src: url, alt: name, loading: 'lazy' })));
+  }
+  return h('li', { class: 'file' }, h('a', { href: url, download: name, rel: 'noopener' }, name, ' (', size(a.size), ')'));
+}
+
+function size(n) {
+  if (!n) return '0 B';
+  if (n < 1024) return n + ' B';
+  if (n < 1024 * 1024) return (n / 1024).toFixed(0) + ' KB';
+  return (n / 1024 / 1024).toFixed(1) + ' MB';
+}

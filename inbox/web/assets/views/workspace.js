@@ -1,0 +1,219 @@
+// The workspace ("Contact Center"): my active conversations and new
+// requests on the left, updated live; the open conversation in the center.
+import { api, query } from '../api.js';
+import { t } from '../i18n.js';
+import { announce } from '../notify.js';
+import { h, isActive, errorText } from './dom.js';
+import { renderList } from './list.js';
+import { ConversationView } from './conversation.js';
+
+const PAGE = 1000; // messages per request when catching up
+const TYPING_SHOWN = 6000;
+
+export class Workspace {
+  // opts: me (agent), read (ReadState), names, live (Live), toast(text)
+  constructor({ me, read, names, live, toast }) {
+    Object.assign(this, { me, read, names, live, toast });
+    this.convs = new Map();
+    this.openId = '';
+    this.loaded = false;
+    this.typingTimer = 0;
+    this.listEl = h('nav', { class: 'conv-list', testid: 'conv-list', 'aria-label': t('tab.workspace') });
+    this.view = new ConversationView({
+      meId: me.id, names,
+      onAccept: () => this.op('accept'), onClose: () => this.op('close'), onSpam: () => this.op('spam'),
+      onSend: (d) => this.send(d), onTyping: (typing) => this.openId && live.send({ type: 'typing', conversationId: this.openId, typing }),
+      onLoadEarlier: () => this.loadEarlier(),
+    });
+    this.el = h('div', { class: 'workspace' }, this.listEl, this.view.el);
+    read.onChange = () => this.drawList();
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) this.markRead(); });
+  }
+
+  belongs(c) { return isActive(c) && (!c.agentId || c.agentId === this.me.id); }
+
+  drawList() {
+    renderList(this.listEl, { convs: this.convs.values(), meId: this.me.id, openId: this.openId, read: this.read, onOpen: (id) => this.open(id) });
+  }
+
+  // refresh reloads both lists from the API.
+  async refresh() {
+    const base = { active: true, limit: 200, sort: '-lastMessage' };
+    const [mine, fresh] = await Promise.all([
+      api.get('/conversations' + query({ ...base, agent: this.me.id })),
+      api.get('/conversations' + query({ ...base, unassigned: true })),
+    ]);
+    this.convs = new Map([...fresh.items, ...mine.items].map((c) => [c.id, c]));
+    this.loaded = true;
+    this.drawList();
+  }
+
+  // resume runs after every (re)connect and resync: refetch the list, and
+  // the open conversation's messages after the last seq shown.
+  async resume() {
+    try {
+      await this.refresh();
+      if (!this.openId) return;
+      const id = this.openId;
+      if (!await this.catchUp(id)) return;
+      let conv = this.convs.get(id);
+      if (!conv) {
+        const found = await api.get('/conversations' + query({ number: this.view.conv.number }));
+        conv = found.items.find((c) => c.id === id);
+      }
+      if (conv && this.openId === id) this.view.update(conv);
+      this.markRead();
+    } catch (e) {
+      if (e.status === 403 || e.status === 404) this.view.notice(t(e.status === 403 ? 'conv.hidden' : 'conv.deleted'));
+      else if (e.status !== 401) this.toast(errorText(e));
+    }
+  }
+
+  // catchUp appends the open conversation's messages after the last seq
+  // shown; false if another conversation was opened meanwhile.
+  async catchUp(id) {
+    for (;;) {
+      const page = await api.get(`/conversations/${encodeURIComponent(id)}/messages` + query({ after: this.view.lastSeq, limit: PAGE }));
+      if (this.openId !== id) return false;
+      this.view.append(page.items);
+      if (page.items.length < PAGE) return true;
+    }
+  }
+
+  async open(id) {
+    if (!id) return;
+    try {
+      const v = await api.get('/conversations/' + encodeURIComponent(id));
+      this.openId = id;
+      this.view.show(v.conversation, v.messages);
+      if (this.belongs(v.conversation)) this.convs.set(id, v.conversation);
+      if (location.hash !== '#/c/' + id) history.replaceState(null, '', '#/c/' + id);
+      this.markRead();
+      this.drawList();
+      // Messages stored while the conversation was loading came as events
+      // for a conversation not yet open: fetch them now.
+      if (await this.catchUp(id)) this.markRead();
+    } catch (e) {
+      this.toast(errorText(e));
+    }
+  }
+
+  // markRead records that the agent has seen the open conversation.
+  markRead() {
+    const conv = this.view.conv;
+    if (!this.openId || !conv || document.hidden) return;
+    const seq = Math.max(this.view.lastSeq, conv.seq || 0);
+    if (this.read.mark(this.openId, seq)) {
+      this.live.send({ type: 'read', conversationId: this.openId, seq });
+      this.drawList();
+    }
+  }
+
+  async op(action) {
+    const id = this.openId;
+    try {
+      const conv = await api.post(`/conversations/${encodeURIComponent(id)}/${action}`);
+      this.upsert(conv, false);
+    } catch (e) {
+      this.toast(errorText(e));
+    }
+  }
+
+  async send({ text, comment, attachments, clientId }) {
+    const id = this.openId;
+    const res = await api.post(`/conversations/${encodeURIComponent(id)}/messages`, { text, comment, attachments, clientId });
+    if (this.openId === id && res && res.message) {
+      this.view.append([res.message]);
+      this.markRead();
+    }
+  }
+
+  async loadEarlier() {
+    const id = this.openId;
+    const first = this.view.firstSeq;
+    if (first <= 1) return;
+    const after = Math.max(0, first - 1 - PAGE);
+    try {
+      const page = await api.get(`/conversations/${encodeURIComponent(id)}/messages` + query({ after, limit: first - 1 - after }));
+      if (this.openId === id) this.view.prepend(page.items);
+    } catch (e) {
+      this.toast(errorText(e));
+    }
+  }
+
+  // upsert applies a changed conversation to the list and the open view.
+  upsert(conv, announceNew) {
+    const had = this.convs.has(conv.id);
+    if (this.belongs(conv)) {
+      this.convs.set(conv.id, conv);
+      if (announceNew && this.loaded && !had && conv.id !== this.openId) announce(conv, (id) => this.open(id));
+    } else {
+      this.convs.delete(conv.id);
+    }
+    if (conv.id === this.openId) {
+      this.view.update(conv);
+      this.markRead();
+    }
+    this.drawList();
+  }
+
+  onEvent(ev) {
+    switch (ev.type) {
+      case 'conversation.opened':
+      case 'conversation.updated':
+        if (ev.conversation) this.upsert(ev.conversation, true);
+        break;
+      case 'conversation.deleted':
+        this.convs.delete(ev.conversationId);
+        if (ev.conversationId === this.openId) this.view.notice(t('conv.deleted'));
+        this.drawList();
+        break;
+      case 'message.created':
+        this.onMessage(ev.message);
+        break;
+      case 'typing':
+        this.onTyping(ev);
+        break;
+      case 'read':
+        if (ev.agentId === this.me.id && this.read.mark(ev.conversationId, ev.seq || Number(ev.subjectId) || 0)) this.drawList();
+        break;
+    }
+  }
+
+  onMessage(m) {
+    if (!m) return;
+    const c = this.convs.get(m.conversationId);
+    if (c && m.seq > (c.seq || 0)) c.seq = m.seq;
+    if (m.conversationId !== this.openId) {
+      this.drawList();
+      return;
+    }
+    if (m.seq > this.view.lastSeq + 1) {
+      // A gap: fetch what is missing, in order.
+      this.catchUp(m.conversationId).then((ok) => ok && this.markRead()).catch((e) => this.toast(errorText(e)));
+      return;
+    }
+    this.view.append([m]);
+    this.view.setTyping('');
+    this.markRead();
+    this.drawList();
+  }
+
+  onTyping(ev) {
+    if (ev.conversationId !== this.openId || ev.agentId === this.me.id) return;
+    clearTimeout(this.typingTimer);
+    if (!(ev.typing === true || ev.subjectId === 'true')) {
+      this.view.setTyping('');
+      return;
+    }
+    const name = ev.agentId ? this.names.agent(ev.agentId) : (this.view.conv.contactName || t('conv.client'));
+    this.view.setTyping(t('conv.typing', { name }));
+    this.typingTimer = setTimeout(() => this.view.setTyping(''), TYPING_SHOWN);
+  }
+
+  onHidden(id) {
+    this.convs.delete(id);
+    if (id === this.openId) this.view.notice(t('conv.hidden'));
+    this.drawList();
+  }
+}

@@ -1,0 +1,430 @@
+package widget
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/switchboard-chat/switchboard/inbox"
+)
+
+// sessionRequest is the body of POST /widget/v1/session.
+type sessionRequest struct {
+	LineID   string     `json:"lineId"`
+	Origin   string     `json:"origin"`
+	Token    string     `json:"token"`
+	Page     string     `json:"page"`
+	Language string     `json:"language"`
+	User     *userInput `json:"user"`
+}
+
+// userInput is what Switchboard.setUser passes.
+type userInput struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Hash  string `json:"hash"`
+}
+
+type sessionResponse struct {
+	Token        string            `json:"token"`
+	VisitorID    string            `json:"visitorId"`
+	Mode         inbox.Mode        `json:"mode"`
+	Line         lineView          `json:"line"`
+	Conversation *conversationView `json:"conversation"`
+	Messages     []inbox.Message   `json:"messages"`
+}
+
+type lineView struct {
+	Name     string `json:"name"`
+	Greeting string `json:"greeting"`
+	// ContactForm: the line asks for name and e-mail in the chat.
+	ContactForm bool `json:"contactForm"`
+}
+
+// conversationView is what a visitor learns about their conversation.
+type conversationView struct {
+	ID     string       `json:"id"`
+	Status inbox.Status `json:"status"`
+	Seq    int64        `json:"seq"`
+}
+
+func viewOf(c *inbox.Conversation) *conversationView {
+	if c == nil {
+		return nil
+	}
+	return &conversationView{ID: c.ID, Status: c.Status, Seq: c.Seq}
+}
+
+// Contact custom fields the widget keeps for identified visitors.
+const (
+	fieldUserID       = "userId"
+	fieldUserVerified = "userVerified"
+	// visitorNamePrefix names a visitor until the form or setUser does.
+	visitorNamePrefix = "Visitor "
+	maxUserIDChars    = 200
+)
+
+func (w *Widget) createSession(c *fiber.Ctx) error {
+	if !w.sessions.allow(c.IP()) {
+		return w.fail(c, errRateLimited)
+	}
+	var req sessionRequest
+	if err := decodeBody(c, &req); err != nil {
+		return w.fail(c, err)
+	}
+	ctx := c.UserContext()
+	if req.LineID == "" {
+		return w.fail(c, &inbox.FieldError{Field: "lineId", Message: "is required"})
+	}
+	line, err := w.widgetLine(ctx, req.LineID)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	if err := w.checkOrigin(line, c.Get(fiber.HeaderOrigin), req.Origin, needClaim); err != nil {
+		return w.fail(c, err)
+	}
+	w.cors(c)
+	if err := checkSessionInput(&req); err != nil {
+		return w.fail(c, err)
+	}
+	verified := false
+	if req.User != nil && line.Channels.Widget.IdentitySecret != "" {
+		if !identityValid(line.Channels.Widget.IdentitySecret, req.User.ID, req.User.Hash) {
+			return w.fail(c, refuse(fiber.StatusForbidden, "identity", "identity verification failed: wrong or missing hash"))
+		}
+		verified = true
+	}
+	contact, err := w.resumeVisitor(ctx, req.Token, line.ID, req.User)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	if contact == nil {
+		contact, err = w.newVisitor(ctx, req.User, verified)
+	} else if req.User != nil {
+		err = w.identify(ctx, contact, req.User, verified)
+	}
+	if err != nil {
+		return w.fail(c, err)
+	}
+	v := visitor{ID: contact.ID, LineID: line.ID}
+	mode, err := w.svc.LineMode(ctx, line.ID)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	conv, err := w.currentConversation(ctx, v)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	msgs := []inbox.Message{}
+	if conv != nil {
+		if msgs, err = w.lastVisible(ctx, conv, w.cfg.HistoryLimit); err != nil {
+			return w.fail(c, err)
+		}
+	}
+	tok, err := w.signToken(v, w.svc.Now())
+	if err != nil {
+		return w.fail(c, err)
+	}
+	return c.JSON(sessionResponse{
+		Token: tok, VisitorID: v.ID, Mode: mode,
+		Line:         lineView{Name: line.Name, Greeting: line.Settings.Greeting, ContactForm: line.Settings.ContactFormBot},
+		Conversation: viewOf(conv), Messages: msgs,
+	})
+}
+
+func checkSessionInput(req *sessionRequest) error {
+	if req.Page != "" && !validPage(req.Page) {
+		return &inbox.FieldError{Field: "page", Message: fmt.Sprintf("must be an absolute http(s) URL of at most %d characters", inbox.MaxURLChars)}
+	}
+	if req.Language != "" && !inbox.ValidLanguage(req.Language) {
+		return &inbox.FieldError{Field: "language", Message: "must be en, de, pl or ru"}
+	}
+	if u := req.User; u != nil {
+		if u.ID == "" || len(u.ID) > maxUserIDChars {
+			return &inbox.FieldError{Field: "user.id", Message: fmt.Sprintf("is required, at most %d bytes", maxUserIDChars)}
+		}
+	}
+	return nil
+}
+
+func validPage(p string) bool {
+	u, err := url.Parse(p)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(p) <= inbox.MaxURLChars
+}
+
+// widgetLine loads a line whose widget is enabled.
+func (w *Widget) widgetLine(ctx context.Context, id string) (*inbox.Line, error) {
+	l, err := w.svc.Line(ctx, id)
+	if errors.Is(err, inbox.ErrNotFound) || (err == nil && !l.Channels.Widget.Enabled) {
+		return nil, refuse(fiber.StatusNotFound, "not_found", "unknown line or widget disabled")
+	}
+	return l, err
+}
+
+// resumeVisitor returns the contact of a valid token for this line, or nil
+// when a new visitor must be created: no, bad, expired or foreign-line
+// token, or a token of a visitor identified as a different user.
+func (w *Widget) resumeVisitor(ctx context.Context, tok, lineID string, u *userInput) (*inbox.Contact, error) {
+	if tok == "" {
+		return nil, nil
+	}
+	v, err := w.parseToken(tok, w.svc.Now())
+	if err != nil || v.LineID != lineID {
+		return nil, nil
+	}
+	ct, err := w.svc.Contact(ctx, inbox.System, v.ID)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u != nil && ct.CustomFields[fieldUserID] != "" && ct.CustomFields[fieldUserID] != u.ID {
+		return nil, nil // another user on a shared browser: do not mix histories
+	}
+	return ct, nil
+}
+
+// newVisitor creates the contact of a new visitor, named "Visitor NNNN"
+// unless setUser names them. Bad user details create nothing.
+func (w *Widget) newVisitor(ctx context.Context, u *userInput, verified bool) (*inbox.Contact, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(9000))
+	if err != nil {
+		return nil, fmt.Errorf("widget: visitor number: %w", err)
+	}
+	name := visitorNamePrefix + strconv.FormatInt(n.Int64()+1000, 10)
+	in := inbox.ContactInput{Name: &name}
+	if u != nil {
+		in = userChanges(&inbox.Contact{Name: name}, u, verified)
+		if in.Name == nil {
+			in.Name = &name
+		}
+	}
+	ct, err := w.svc.CreateContact(ctx, inbox.System, in)
+	if err != nil {
+		return nil, userField(fmt.Errorf("widget: create visitor: %w", err))
+	}
+	return ct, nil
+}
+
+// identify records setUser's details on the contact (only what changed).
+func (w *Widget) identify(ctx context.Context, ct *inbox.Contact, u *userInput, verified bool) error {
+	in := userChanges(ct, u, verified)
+	if in == (inbox.ContactInput{}) {
+		return nil
+	}
+	if _, err := w.svc.UpdateContact(ctx, inbox.System, ct.ID, in); err != nil {
+		return userField(fmt.Errorf("widget: identify visitor %s: %w", ct.ID, err))
+	}
+	return nil
+}
+
+// userChanges is what setUser changes on a contact: the user id (and
+// whether it was verified) as custom fields, the name and e-mail if given.
+func userChanges(ct *inbox.Contact, u *userInput, verified bool) inbox.ContactInput {
+	var in inbox.ContactInput
+	fields := make(map[string]string, len(ct.CustomFields)+2)
+	for k, v := range ct.CustomFields {
+		fields[k] = v
+	}
+	fields[fieldUserID] = u.ID
+	if verified {
+		fields[fieldUserVerified] = "true"
+	}
+	if fields[fieldUserID] != ct.CustomFields[fieldUserID] || fields[fieldUserVerified] != ct.CustomFields[fieldUserVerified] {
+		in.CustomFields = &fields
+	}
+	if u.Name != "" && u.Name != ct.Name {
+		in.Name = &u.Name
+	}
+	if u.Email != "" && !strings.EqualFold(u.Email, ct.Email) {
+		in.Email = &u.Email
+	}
+	return in
+}
+
+// userField names a contact field error after the session's user field.
+func userField(err error) error {
+	var fe *inbox.FieldError
+	if errors.As(err, &fe) {
+		return &inbox.FieldError{Field: "user." + fe.Field, Message: fe.Message}
+	}
+	return err
+}
+
+// currentConversation is the visitor's open live chat on their line, or nil.
+func (w *Widget) currentConversation(ctx context.Context, v visitor) (*inbox.Conversation, error) {
+	c, err := w.svc.CurrentConversation(ctx, v.ID, v.LineID, inbox.ChannelLiveChat)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// ownConversation loads one of the visitor's conversations on their line;
+// anybody else's is "not found".
+func (w *Widget) ownConversation(ctx context.Context, v visitor, id string) (*inbox.Conversation, error) {
+	c, err := w.svc.Conversation(ctx, inbox.System, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.ContactID != v.ID || c.LineID != v.LineID || c.Channel != inbox.ChannelLiveChat {
+		return nil, fmt.Errorf("conversation %s of another visitor: %w", id, inbox.ErrNotFound)
+	}
+	return c, nil
+}
+
+// lastVisible returns the newest n visible messages, oldest first. Seq
+// counts comments too, so the window widens until it holds n or all.
+func (w *Widget) lastVisible(ctx context.Context, c *inbox.Conversation, n int) ([]inbox.Message, error) {
+	for window := int64(n); ; window *= 2 {
+		after := max(c.Seq-window, 0)
+		msgs, err := w.svc.VisibleMessages(ctx, c.ID, after, int(c.Seq-after)+1)
+		if err != nil {
+			return nil, fmt.Errorf("widget: history of %s: %w", c.ID, err)
+		}
+		if len(msgs) >= n || after == 0 {
+			if len(msgs) > n {
+				msgs = msgs[len(msgs)-n:]
+			}
+			return msgs, nil
+		}
+	}
+}
+
+// authenticate reads the Bearer (or ?token=) visitor token and enforces
+// the token's line's origin allowlist.
+func (w *Widget) authenticate(c *fiber.Ctx, rule originRule) (visitor, *inbox.Line, error) {
+	tok := c.Query("token")
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return visitor{}, nil, errBadToken
+		}
+		tok = strings.TrimSpace(rest)
+	}
+	v, err := w.parseToken(tok, w.svc.Now())
+	if err != nil {
+		return visitor{}, nil, err
+	}
+	line, err := w.widgetLine(c.UserContext(), v.LineID)
+	if err != nil {
+		return visitor{}, nil, err
+	}
+	if err := w.checkOrigin(line, c.Get(fiber.HeaderOrigin), c.Query("origin"), rule); err != nil {
+		return visitor{}, nil, err
+	}
+	w.cors(c)
+	return v, line, nil
+}
+
+type historyResponse struct {
+	Conversation *conversationView `json:"conversation"`
+	Messages     []inbox.Message   `json:"messages"`
+	// More: further messages follow the last one; ask again with its seq.
+	More bool `json:"more"`
+}
+
+// history is GET /widget/v1/history?after=SEQ[&conversationId=ID].
+func (w *Widget) history(c *fiber.Ctx) error {
+	v, _, err := w.authenticate(c, tokenRead)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	ctx := c.UserContext()
+	after := int64(-1)
+	if s := c.Query("after"); s != "" {
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			return w.fail(c, &inbox.FieldError{Field: "after", Message: "must be a whole number ≥ 0"})
+		}
+	}
+	var conv *inbox.Conversation
+	if id := c.Query("conversationId"); id != "" {
+		conv, err = w.ownConversation(ctx, v, id)
+	} else {
+		conv, err = w.currentConversation(ctx, v)
+	}
+	if err != nil {
+		return w.fail(c, err)
+	}
+	out := historyResponse{Conversation: viewOf(conv), Messages: []inbox.Message{}}
+	switch {
+	case conv == nil:
+	case after < 0:
+		out.Messages, err = w.lastVisible(ctx, conv, w.cfg.HistoryLimit)
+	default:
+		out.Messages, err = w.svc.VisibleMessages(ctx, conv.ID, after, w.cfg.HistoryLimit+1)
+		if len(out.Messages) > w.cfg.HistoryLimit {
+			out.Messages, out.More = out.Messages[:w.cfg.HistoryLimit], true
+		}
+	}
+	if err != nil {
+		return w.fail(c, err)
+	}
+	return c.JSON(out)
+}
+
+type contactRequest struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+}
+
+// contactForm is POST /widget/v1/contact: the contact form fills the
+// contact and marks the open conversation "form filled".
+func (w *Widget) contactForm(c *fiber.Ctx) error {
+	v, _, err := w.authenticate(c, needOrigin)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	var req contactRequest
+	if err := decodeBody(c, &req); err != nil {
+		return w.fail(c, err)
+	}
+	if (req.Name == nil || *req.Name == "") && (req.Email == nil || *req.Email == "") {
+		return w.fail(c, &inbox.FieldError{Field: "name", Message: "give a name or an e-mail address"})
+	}
+	if req.Name != nil && *req.Name == "" {
+		req.Name = nil
+	}
+	ctx := c.UserContext()
+	ct, err := w.svc.UpdateContact(ctx, inbox.System, v.ID, inbox.ContactInput{Name: req.Name, Email: req.Email})
+	if err != nil {
+		return w.fail(c, err)
+	}
+	conv, err := w.currentConversation(ctx, v)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	if conv != nil {
+		filled := true
+		if _, err := w.svc.SetFlags(ctx, conv.ID, inbox.Flags{FormFilled: &filled}); err != nil {
+			return w.fail(c, err)
+		}
+	}
+	return c.JSON(fiber.Map{"name": ct.Name, "email": ct.Email})
+}
+
+// decodeBody reads a JSON object; unknown fields are ignored so that
+// newer clients keep working, wrong types are a field-named 400.
+func decodeBody(c *fiber.Ctx, out any) error {
+	body := c.Body()
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return &inbox.FieldError{Field: "body", Message: "a JSON body is required"}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return &inbox.FieldError{Field: te.Field, Message: "has the wrong type"}
+		}
+		return &inbox.FieldError{Field: "body", Message: "malformed JSON"}
+	}
+	return nil
+}

@@ -1,0 +1,247 @@
+// Package widget is the visitor side of Switchboard: the widget.js loader
+// a site owner pastes into their page, the chat window it opens in an
+// iframe (both embedded from widget/assets), visitor sessions and signed
+// visitor tokens, the visitor REST API and websocket under /widget/v1, and
+// the live-chat / messenger / hidden modes chosen by agent presence.
+// docs/widget-protocol.md is the contract this package implements.
+package widget
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/inbox/realtime"
+)
+
+// Config are the widget's settings; zero fields take the defaults below.
+type Config struct {
+	// Secret signs visitor tokens (HMAC-SHA256); use at least 32 random
+	// bytes. Empty: a random secret per process, so tokens die on restart.
+	Secret []byte
+	// PublicURL is the gateway's external URL. Its origin is where the
+	// chat iframe runs, so it is always allowed to call the visitor API.
+	PublicURL string
+	// TokenTTL is how long a visitor token stays valid; every session
+	// request hands out a renewed one.
+	TokenTTL time.Duration
+	// MaxFrameBytes caps one websocket frame from a visitor.
+	MaxFrameBytes int64
+	// SessionsPerMinute caps session requests per client address.
+	SessionsPerMinute int
+	// MessagesPerMinute caps messages (and uploads) per visitor.
+	MessagesPerMinute int
+	// HistoryLimit is how many messages a session or history answer holds.
+	HistoryLimit int
+}
+
+// Defaults for zero Config fields.
+const (
+	DefaultTokenTTL          = 90 * 24 * time.Hour
+	DefaultMaxFrameBytes     = 64 << 10
+	DefaultSessionsPerMinute = 30
+	DefaultMessagesPerMinute = 120
+	DefaultHistoryLimit      = 100
+)
+
+// Websocket timings of the protocol (docs/widget-protocol.md, section 4).
+const (
+	pingInterval = 25 * time.Second
+	readTimeout  = 60 * time.Second
+	writeTimeout = 10 * time.Second
+	// frameTimeout bounds the store work one client frame may cause.
+	frameTimeout = 15 * time.Second
+	// sendBuffer is the per-connection queue of frames to write.
+	sendBuffer = 64
+	// subBuffer is the per-connection queue of hub events.
+	subBuffer = 256
+	// maxReplay is the most messages replayed after hello; beyond, resync.
+	maxReplay = 500
+)
+
+// FileStore keeps uploaded files. *files.Store (inbox/files) has Upload,
+// Send and VisibleIn; gateway adds Owner from its Meta and wires it in. A
+// nil FileStore turns attachments off.
+type FileStore interface {
+	// Upload stores the request's multipart files (field "file", one or
+	// more) for owner and describes them. A file over the size limit is an
+	// error wrapping fiber.ErrRequestEntityTooLarge; bad input wraps
+	// inbox.ErrInvalid.
+	Upload(c *fiber.Ctx, owner string) ([]inbox.Attachment, error)
+	// Send writes the file to the response: images inline, everything
+	// else (SVG and HTML always) as a download.
+	Send(c *fiber.Ctx, id string) error
+	// Owner returns the owner given to Upload and the stored description
+	// of the file; inbox.ErrNotFound for an unknown id.
+	Owner(ctx context.Context, id string) (owner string, file inbox.Attachment, err error)
+	// VisibleIn lists the conversations in whose customer-visible messages
+	// (never comments) the file is attached.
+	VisibleIn(ctx context.Context, id string) (conversationIDs []string, err error)
+}
+
+// Widget serves the visitor side.
+type Widget struct {
+	svc          *inbox.Service
+	hub          *realtime.Hub
+	files        FileStore
+	cfg          Config
+	log          *slog.Logger
+	publicOrigin string
+	assets       *assetSet
+	sessions     *limiter
+	messages     *limiter
+	modes        *modeCache
+	visitorLocks keyedMutex
+
+	// base ends every websocket when Run stops.
+	base context.Context
+	stop context.CancelFunc
+	mu   sync.Mutex
+	shut bool
+	live sync.WaitGroup
+}
+
+// New builds the widget. hub must be the real-time hub in svc's EventSink:
+// the visitor websocket learns about new messages, status and presence
+// changes from it.
+func New(svc *inbox.Service, hub *realtime.Hub, files FileStore, cfg Config, log *slog.Logger) *Widget {
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "widget")
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.MaxFrameBytes <= 0 {
+		cfg.MaxFrameBytes = DefaultMaxFrameBytes
+	}
+	if cfg.SessionsPerMinute <= 0 {
+		cfg.SessionsPerMinute = DefaultSessionsPerMinute
+	}
+	if cfg.MessagesPerMinute <= 0 {
+		cfg.MessagesPerMinute = DefaultMessagesPerMinute
+	}
+	if cfg.HistoryLimit <= 0 {
+		cfg.HistoryLimit = DefaultHistoryLimit
+	}
+	if len(cfg.Secret) == 0 {
+		cfg.Secret = make([]byte, 32)
+		_, _ = rand.Read(cfg.Secret)
+		log.Warn("no widget token secret configured: using a random one, visitor tokens will not survive a restart")
+	} else if len(cfg.Secret) < 32 {
+		log.Warn("widget token secret is shorter than 32 bytes", "bytes", len(cfg.Secret))
+	}
+	base, stop := context.WithCancel(context.Background())
+	w := &Widget{
+		svc: svc, hub: hub, files: files, cfg: cfg, log: log,
+		publicOrigin: originOf(cfg.PublicURL),
+		assets:       loadAssets(log),
+		sessions:     newLimiter(cfg.SessionsPerMinute, time.Now),
+		messages:     newLimiter(cfg.MessagesPerMinute, time.Now),
+		modes:        newModeCache(svc),
+		base:         base, stop: stop,
+	}
+	if w.publicOrigin == "" {
+		log.Warn("widget has no valid public URL: the chat iframe's own origin is not allowed", "publicURL", cfg.PublicURL)
+	}
+	return w
+}
+
+// Mount adds the widget's routes: the loader, the frame, the assets and
+// the visitor API with its websocket.
+func (w *Widget) Mount(app *fiber.App) {
+	app.Get("/widget.js", w.serveLoader)
+	app.Get("/widget/frame", w.serveFrame)
+	app.Get("/widget/assets/*", w.serveAsset)
+
+	v1 := app.Group("/widget/v1")
+	v1.Options("/*", w.preflight)
+	v1.Post("/session", w.createSession)
+	v1.Get("/history", w.history)
+	v1.Post("/contact", w.contactForm)
+	v1.Post("/files", w.uploadFiles)
+	v1.Get("/files/:id", w.downloadFile)
+	v1.Get("/ws", w.upgradeCheck, w.websocketHandler())
+	// Hijacked websocket connections outlive Fiber's Shutdown: end them.
+	app.Hooks().OnShutdown(func() error { w.shutdown(); return nil })
+}
+
+// Run holds until ctx ends, then closes every visitor websocket (code
+// 1001, so clients reconnect elsewhere) and waits for them to finish.
+// Fiber's shutdown does not reach hijacked websocket connections; Mount
+// also hooks the same into the app's shutdown, so Run is optional.
+func (w *Widget) Run(ctx context.Context) error {
+	<-ctx.Done()
+	w.shutdown()
+	return nil
+}
+
+// shutdown closes every websocket and waits for them; it may run twice.
+func (w *Widget) shutdown() {
+	w.mu.Lock()
+	w.shut = true
+	w.mu.Unlock()
+	w.stop()
+	w.live.Wait()
+}
+
+// register counts a new websocket; false once Run is stopping.
+func (w *Widget) register() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.shut {
+		return false
+	}
+	w.live.Add(1)
+	return true
+}
+
+// originOf is the scheme://host[:port] of an absolute http(s) URL, or "".
+func originOf(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// keyedMutex serialises work per key (here: per visitor, so two tabs
+// sending a first message at once open one conversation, not two).
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedEntry{}
+	}
+	e := k.locks[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.locks[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}
