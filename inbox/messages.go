@@ -117,8 +117,12 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(),
 	}
 	old, err := s.insertMessage(ctx, m, c.Seq+1)
-	if err != nil || old != nil {
+	if err != nil || (old != nil && old.Seq <= c.Seq) {
 		return old, old != nil, err
+	}
+	duplicate := old != nil
+	if duplicate {
+		m = old // a retry of a message stored before a crash but never applied: apply it now
 	}
 	// Messages stored after the conversation's seq but never applied (the
 	// process died between the two writes) are applied now, in order.
@@ -142,7 +146,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		return nil, false, fmt.Errorf("apply message %s: %w", m.ID, err)
 	}
 	s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: m})
-	return m, false, nil
+	return m, duplicate, nil
 }
 
 // insertMessage stores m with seq, the conversation's next one. The unique

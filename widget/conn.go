@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
@@ -267,6 +268,11 @@ func errBadFrame(format string, args ...any) error { return refuse(0, "bad_frame
 // and the connection stays open.
 func (c *conn) handle(data []byte) {
 	var f inFrame
+	if !utf8.Valid(data) {
+		// encoding/json would quietly turn bad bytes into U+FFFD.
+		c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "a frame must be valid UTF-8"})
+		return
+	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "a frame must be a JSON object with a type"})
 		return

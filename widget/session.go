@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
@@ -418,6 +419,9 @@ func decodeBody(c *fiber.Ctx, out any) error {
 	body := c.Body()
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return &inbox.FieldError{Field: "body", Message: "a JSON body is required"}
+	}
+	if !utf8.Valid(body) {
+		return &inbox.FieldError{Field: "body", Message: "is not valid UTF-8"}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		var te *json.UnmarshalTypeError

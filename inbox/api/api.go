@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
@@ -182,6 +183,10 @@ func decode(c *fiber.Ctx, out any) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &inbox.FieldError{Field: "body", Message: "a JSON body is required"}
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn bad bytes into U+FFFD.
+		return &inbox.FieldError{Field: "body", Message: "is not valid UTF-8"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -117,6 +117,16 @@ func (a *API) openConversation(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return a.fail(c, err)
 	}
+	if in.Message != nil { // the first message may carry only the caller's own uploads
+		atts, err := a.ownAttachments(c.UserContext(), who(c).agent.ID, in.Message.Attachments)
+		if fe, ok := err.(*inbox.FieldError); ok {
+			err = &inbox.FieldError{Field: "message." + fe.Field, Message: fe.Message}
+		}
+		if err != nil {
+			return a.fail(c, err)
+		}
+		in.Message.Attachments = atts
+	}
 	conv, m, err := a.svc.Open(c.UserContext(), actor(c), in)
 	if err != nil {
 		return a.fail(c, err)

@@ -77,7 +77,9 @@ export class ConversationView {
     this.status.className = 'status-badge st-' + conv.status;
     this.status.setAttribute('data-status', conv.status);
     const me = this.o.meId;
-    this.acceptBtn.hidden = !(isActive(conv) && (conv.agentId !== me || conv.status === 'new' || conv.status === 'queued'));
+    // Answer takes a conversation nobody has taken yet: someone else's, or
+    // mine while new, queued or routed to me (waiting, 4) without an Answer.
+    this.acceptBtn.hidden = !(isActive(conv) && (conv.agentId !== me || ['new', 'queued', 'waiting'].includes(conv.status)));
     this.acceptBtn.disabled = false;
     this.closeBtn.disabled = !isOpen(conv);
     this.spamBtn.disabled = conv.status === 'spam';
