@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Config is every setting of the gateway, read from the environment.
@@ -193,6 +195,10 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	}
 	if c.MaxFileSize > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_MAX_FILE_SIZE: at most 1GiB"))
+	}
+	if _, err := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).
+		Parse(c.CloseExpiredSchedule); err != nil {
+		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE: %q is not a cron schedule with seconds: %v", c.CloseExpiredSchedule, err))
 	}
 	if c.BodyLimit > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_BODY_LIMIT: at most 1GiB"))

@@ -48,17 +48,18 @@ func TestConfigReadsValuesAndFiles(t *testing.T) {
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	for name, value := range map[string]string{
-		"SWITCHBOARD_ADDR":                "8080",
-		"MONGODB_URI":                     "postgres://x",
-		"SWITCHBOARD_PUBLIC_URL":          "ftp://x",
-		"SWITCHBOARD_ADMIN_PASSWORD":      "short",
-		"SWITCHBOARD_LOG_LEVEL":           "loud",
-		"SWITCHBOARD_LOG_FORMAT":          "xml",
-		"SWITCHBOARD_SHUTDOWN_TIMEOUT":    "soon",
-		"SWITCHBOARD_BODY_LIMIT":          "lots",
-		"SWITCHBOARD_LOGIN_MAX_FAILURES":  "0",
-		"SWITCHBOARD_DEMO":                "maybe",
-		"SWITCHBOARD_ADMIN_PASSWORD_FILE": "/nonexistent",
+		"SWITCHBOARD_ADDR":                   "8080",
+		"MONGODB_URI":                        "postgres://x",
+		"SWITCHBOARD_PUBLIC_URL":             "ftp://x",
+		"SWITCHBOARD_ADMIN_PASSWORD":         "short",
+		"SWITCHBOARD_LOG_LEVEL":              "loud",
+		"SWITCHBOARD_LOG_FORMAT":             "xml",
+		"SWITCHBOARD_SHUTDOWN_TIMEOUT":       "soon",
+		"SWITCHBOARD_BODY_LIMIT":             "lots",
+		"SWITCHBOARD_LOGIN_MAX_FAILURES":     "0",
+		"SWITCHBOARD_DEMO":                   "maybe",
+		"SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE": "every now and then",
+		"SWITCHBOARD_ADMIN_PASSWORD_FILE":    "/nonexistent",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadConfig(envOf(map[string]string{name: value}), func(string) ([]byte, error) { return nil, errors.New("no such file") })

@@ -58,7 +58,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	g.Go(func() error { return parts.widget.Run(gctx) })
 	g.Go(func() error { return parts.scheduler.Run(gctx) })
 	g.Go(func() error {
-		if err := app.Listener(ln); err != nil {
+		if err := app.Listener(ln); err != nil && gctx.Err() == nil {
 			return fmt.Errorf("http: %w", err)
 		}
 		return nil
@@ -67,7 +67,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		<-gctx.Done()
 		log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
 		defer stopLog()
-		if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		err := app.ShutdownWithTimeout(cfg.ShutdownTimeout)
+		// If shutdown came before the server started serving, closing the
+		// listener is what stops it.
+		_ = ln.Close()
+		if err != nil {
 			return fmt.Errorf("http shutdown: %w", err)
 		}
 		return nil

@@ -120,7 +120,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	if err != nil || (old != nil && old.Seq <= c.Seq) {
 		return old, old != nil, err
 	}
-	duplicate := old != nil
+	duplicate = old != nil
 	if duplicate {
 		m = old // a retry of a message stored before a crash but never applied: apply it now
 	}

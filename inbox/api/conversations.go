@@ -117,6 +117,13 @@ func (a *API) openConversation(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return a.fail(c, err)
 	}
+	if in.Message != nil {
+		atts, err := a.ownAttachments(c.UserContext(), who(c).agent.ID, in.Message.Attachments)
+		if err != nil {
+			return a.fail(c, fieldPrefixed("message.", err))
+		}
+		in.Message.Attachments = atts
+	}
 	if in.Message != nil { // the first message may carry only the caller's own uploads
 		atts, err := a.ownAttachments(c.UserContext(), who(c).agent.ID, in.Message.Attachments)
 		if fe, ok := err.(*inbox.FieldError); ok {
