@@ -28,6 +28,13 @@ func (w *Widget) deliver(ctx context.Context, v visitor, f inFrame) (*inbox.Mess
 	}
 	if conv != nil {
 		m, _, err := w.svc.Append(ctx, inbox.System, conv.ID, msg)
+		if err == nil && conv.AgentID == "" && conv.Status.Active() {
+			// Still in the queue (nobody was online, or routing failed when
+			// it opened): offer it again now that the visitor wrote.
+			if _, rerr := w.svc.Route(ctx, conv.ID); rerr != nil {
+				w.log.Error("route waiting conversation", "conversation", conv.ID, "err", rerr)
+			}
+		}
 		return m, err
 	}
 	// A retry of a message stored before its conversation closed is

@@ -124,16 +124,6 @@ func (a *API) openConversation(c *fiber.Ctx) error {
 		}
 		in.Message.Attachments = atts
 	}
-	if in.Message != nil { // the first message may carry only the caller's own uploads
-		atts, err := a.ownAttachments(c.UserContext(), who(c).agent.ID, in.Message.Attachments)
-		if fe, ok := err.(*inbox.FieldError); ok {
-			err = &inbox.FieldError{Field: "message." + fe.Field, Message: fe.Message}
-		}
-		if err != nil {
-			return a.fail(c, err)
-		}
-		in.Message.Attachments = atts
-	}
 	conv, m, err := a.svc.Open(c.UserContext(), actor(c), in)
 	if err != nil {
 		return a.fail(c, err)
