@@ -138,3 +138,19 @@ func TestContactFormAndTranscript(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// In messenger mode the form comes before any message: the conversation the
+// visitor's first message opens is "form filled" all the same.
+func TestContactFormBeforeTheFirstMessage(t *testing.T) {
+	h := newHarness(t)
+	s := h.session(nil)
+	if resp := h.call("POST", "/widget/v1/contact", bearer(s.Token), map[string]any{"name": "Bea", "email": "bea@example.com"}, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("contact form: %d", resp.StatusCode)
+	}
+	c, _ := h.connect(s.Token, nil)
+	ack := c.sendMessage("c-1", "Hello, anyone?")
+	conv, err := h.svc.Conversation(h.ctx, inbox.System, ack.ConversationID)
+	if err != nil || !conv.FormFilled || conv.ContactName != "Bea" || conv.SitePage != shopOrigin+"/pricing" {
+		t.Fatalf("conversation after a form sent first: %v %+v", err, conv)
+	}
+}

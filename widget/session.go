@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -396,7 +397,18 @@ func (w *Widget) contactForm(c *fiber.Ctx) error {
 		req.Name = nil
 	}
 	ctx := c.UserContext()
-	ct, err := w.svc.UpdateContact(ctx, inbox.System, v.ID, inbox.ContactInput{Name: req.Name, Email: req.Email})
+	old, err := w.svc.Contact(ctx, inbox.System, v.ID)
+	if err != nil {
+		return w.fail(c, err)
+	}
+	// The contact remembers the form, so a conversation opened after it
+	// (the form can come first, in messenger mode) is "form filled" too.
+	fields := make(map[string]string, len(old.CustomFields)+1)
+	for k, val := range old.CustomFields {
+		fields[k] = val
+	}
+	fields[formFilledField] = w.svc.Now().Format(time.RFC3339)
+	ct, err := w.svc.UpdateContact(ctx, inbox.System, v.ID, inbox.ContactInput{Name: req.Name, Email: req.Email, CustomFields: &fields})
 	if err != nil {
 		return w.fail(c, err)
 	}

@@ -53,9 +53,13 @@ func (w *Widget) deliver(ctx context.Context, v visitor, f inFrame) (*inbox.Mess
 	if page != "" && !validPage(page) {
 		page = "" // a bad page URL is no reason to lose the message
 	}
+	formFilled := false
+	if ct, err := w.svc.Contact(ctx, inbox.System, v.ID); err == nil {
+		formFilled = ct.CustomFields[formFilledField] != ""
+	}
 	conv, m, err := w.svc.Open(ctx, inbox.System, inbox.OpenInput{
 		LineID: v.LineID, Channel: inbox.ChannelLiveChat, Type: inbox.Incoming,
-		ContactID: v.ID, SitePage: page, Message: &msg,
+		ContactID: v.ID, SitePage: page, FormFilled: formFilled, Message: &msg,
 	})
 	if err != nil {
 		return nil, unprefix(err)
@@ -66,6 +70,10 @@ func (w *Widget) deliver(ctx context.Context, v visitor, f inFrame) (*inbox.Mess
 	}
 	return m, nil
 }
+
+// formFilledField is the contact's custom field that records when the
+// visitor sent the contact form.
+const formFilledField = "formFilledAt"
 
 // unprefix drops Open's "message." from a field error: for the visitor it
 // is their message's field.
