@@ -49,7 +49,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	}
 
 	app := newHTTP(cfg, log, m, store)
-	app.Use(compress.New(compress.Config{Next: func(c *fiber.Ctx) bool { return !isAsset(c.Path()) }}))
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestCompression, Next: func(c *fiber.Ctx) bool { return !isAsset(c.Path()) }}))
 	agents := api.New(svc, api.Config{
 		SessionTTL:       cfg.SessionTTL,
 		CookieSecure:     cfg.CookieSecure(),
