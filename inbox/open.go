@@ -101,6 +101,9 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 	if _, err := s.store.conversations.InsertOne(ctx, c); err != nil {
 		return nil, nil, fmt.Errorf("store: insert conversation: %w", err)
 	}
+	if err := s.store.rememberLatest(ctx, c); err != nil {
+		return nil, nil, err
+	}
 	s.publish(ctx, Event{Type: EventConversationOpened, ConversationID: c.ID, LineID: c.LineID, AgentID: c.AgentID, Conversation: c})
 	if in.Message == nil {
 		return c, nil, nil

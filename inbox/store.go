@@ -27,6 +27,10 @@ type Store struct {
 	counters      *mongo.Collection
 	sessions      *mongo.Collection
 	events        *mongo.Collection
+	// latest points from (contact, line, channel) to the newest
+	// conversation, keyed by _id: the one lookup the embedded engine does
+	// without decoding every conversation.
+	latest *mongo.Collection
 	// counterMu serialises counters within the process; see keyedMutex.
 	counterMu sync.Mutex
 	// exclusive is set when this process is the database's only writer (the
@@ -69,6 +73,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		counters:      db.Collection("counters"),
 		sessions:      db.Collection("sessions"),
 		events:        db.Collection("events"),
+		latest:        db.Collection("latest"),
 		exclusive:     o.Exclusive,
 	}, nil
 }

@@ -7,39 +7,26 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // CurrentConversation is the contact's newest conversation on a line
-// through a channel that still takes messages (statuses 1–7).
+// through a channel if it still takes messages (statuses 1–7).
 func (s *Service) CurrentConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
-	var c Conversation
-	err := s.store.conversations.FindOne(ctx,
-		bson.M{"contactId": contactID, "lineId": lineID, "channel": ch, "statusCode": bson.M{"$lte": StatusClosing.Code()}},
-		options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}})).Decode(&c)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	c, err := s.latestConversation(ctx, contactID, lineID, ch)
+	if err != nil {
+		return nil, err
+	}
+	if c.StatusCode > StatusClosing.Code() {
 		return nil, fmt.Errorf("open conversation of %s: %w", contactID, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: current conversation: %w", err)
-	}
-	return &c, nil
+	return c, nil
 }
 
 // LatestConversation is the contact's newest conversation on a line through
 // a channel, whatever its status.
 func (s *Service) LatestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
-	var c Conversation
-	err := s.store.conversations.FindOne(ctx, bson.M{"contactId": contactID, "lineId": lineID, "channel": ch},
-		options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}})).Decode(&c)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("conversation of %s: %w", contactID, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: latest conversation: %w", err)
-	}
-	return &c, nil
+	return s.latestConversation(ctx, contactID, lineID, ch)
 }
 
 // VisibleMessages lists what the customer may see of a conversation: every

@@ -1,0 +1,56 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+func latestKey(contactID, lineID string, ch Channel) string {
+	return contactID + "/" + lineID + "/" + string(ch)
+}
+
+// rememberLatest records c as its contact's newest conversation on its line
+// and channel.
+func (s *Store) rememberLatest(ctx context.Context, c *Conversation) error {
+	_, err := s.latest.ReplaceOne(ctx, bson.M{"_id": latestKey(c.ContactID, c.LineID, c.Channel)},
+		bson.M{"conversationId": c.ID, "number": c.Number}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: remember latest conversation: %w", err)
+	}
+	return nil
+}
+
+// latestConversation finds the contact's newest conversation on a line and
+// channel through the pointer, falling back to a query for conversations
+// opened before pointers existed or whose pointer write was lost.
+func (s *Service) latestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
+	var ptr struct {
+		ConversationID string `bson:"conversationId"`
+	}
+	err := s.store.latest.FindOne(ctx, bson.M{"_id": latestKey(contactID, lineID, ch)}).Decode(&ptr)
+	if err == nil {
+		var c Conversation
+		if err := findOne(ctx, s.store.conversations, ptr.ConversationID, &c); err == nil && c.LineID == lineID {
+			return &c, nil
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	} else if !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("store: latest conversation pointer: %w", err)
+	}
+	var c Conversation
+	err = s.store.conversations.FindOne(ctx, bson.M{"contactId": contactID, "lineId": lineID, "channel": ch},
+		options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}})).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("conversation of %s: %w", contactID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: latest conversation: %w", err)
+	}
+	return &c, nil
+}
