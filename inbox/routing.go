@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -105,13 +108,55 @@ func (s *Service) Route(ctx context.Context, convID string) (*Conversation, erro
 	if errors.Is(err, errAlreadyAssigned) || errors.Is(err, ErrConflict) {
 		return s.loadConversation(ctx, System, convID)
 	}
+	if err == nil {
+		s.assigned(best)
+	}
 	return routed, err
 }
 
 var errAlreadyAssigned = errors.New("already assigned")
 
-// activeLoad counts the active conversations of each agent.
+// loadTTL is how long counted agent loads are reused. Counting reads every
+// active conversation, which on the embedded engine costs a full decode of
+// the collection; between counts, this node adds its own assignments.
+const loadTTL = 5 * time.Second
+
+// loadCache remembers the agents' active conversation counts.
+type loadCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	agents string
+	counts map[string]int
+}
+
+// activeLoad returns the active conversations of each agent, counted at
+// most loadTTL ago plus this node's assignments since.
 func (s *Service) activeLoad(ctx context.Context, agentIDs []string) (map[string]int, error) {
+	key := strings.Join(agentIDs, ",")
+	s.load.mu.Lock()
+	defer s.load.mu.Unlock()
+	if s.load.counts != nil && s.load.agents == key && time.Since(s.load.at) < loadTTL {
+		return maps.Clone(s.load.counts), nil
+	}
+	counts, err := s.countLoad(ctx, agentIDs)
+	if err != nil {
+		return nil, err
+	}
+	s.load.at, s.load.agents, s.load.counts = time.Now(), key, counts
+	return maps.Clone(counts), nil
+}
+
+// assigned adds an assignment made by this node to the remembered loads.
+func (s *Service) assigned(agentID string) {
+	s.load.mu.Lock()
+	defer s.load.mu.Unlock()
+	if s.load.counts != nil {
+		s.load.counts[agentID]++
+	}
+}
+
+// countLoad counts the active conversations of each agent in the store.
+func (s *Service) countLoad(ctx context.Context, agentIDs []string) (map[string]int, error) {
 	rows, err := findAll[struct {
 		AgentID string `bson:"agentId"`
 	}](ctx, s.store.conversations, bson.M{"agentId": bson.M{"$in": agentIDs}, "statusCode": bson.M{"$lte": 6}},

@@ -45,6 +45,8 @@ type Service struct {
 	log    *slog.Logger
 	limits Limits
 	cost   int
+	// load remembers agents' active conversation counts for routing.
+	load loadCache
 	// convLocks serialises changes to one conversation within the process.
 	convLocks keyedMutex
 	// dummyHash makes a login for an unknown e-mail cost as much as a real one.
