@@ -39,6 +39,11 @@ func (w *Widget) websocketHandler() fiber.Handler {
 	return websocket.New(w.serveConn, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,
 		RecoverHandler:   w.recoverConn,
+		// Most visitor sockets sit idle: small read buffers, and write
+		// buffers lent from a pool only while a frame is written.
+		ReadBufferSize:  512,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &w.writeBuffers,
 	})
 }
 

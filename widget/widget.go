@@ -58,9 +58,10 @@ const (
 	// frameTimeout bounds the store work one client frame may cause.
 	frameTimeout = 15 * time.Second
 	// sendBuffer is the per-connection queue of frames to write.
-	sendBuffer = 64
-	// subBuffer is the per-connection queue of hub events.
-	subBuffer = 256
+	sendBuffer = 16
+	// subBuffer is the per-connection queue of hub events; a visitor who
+	// falls further behind is cut off and resumes by seq.
+	subBuffer = 16
 	// maxReplay is the most messages replayed after hello; beyond, resync.
 	maxReplay = 500
 )
@@ -98,6 +99,7 @@ type Widget struct {
 	messages     *limiter
 	modes        *modeCache
 	visitorLocks keyedMutex
+	writeBuffers sync.Pool
 
 	// base ends every websocket when Run stops.
 	base context.Context

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -99,4 +100,23 @@ func (m *cpuMeter) String() string {
 	}
 	return fmt.Sprintf("CPU over %s: gateway %.2f cores (+%.2f threads waiting for a CPU), bench process %.2f cores (+%.2f waiting); machine load average %s → %s",
 		m.wall.Round(100*time.Millisecond), m.gwUse, m.gwWait, m.bUse, m.bWait, m.load0, m.load1)
+}
+
+// waitQuiet waits (at most limit) until the gateway and the bench process
+// (which, with -store shared, runs the store) use less than a quarter of a
+// core between them over two seconds: requests abandoned by the previous
+// phase must not be counted against the next one.
+func waitQuiet(ctx context.Context, gwPid int, limit time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < limit && ctx.Err() == nil {
+		m := startCPU(gwPid)
+		if sleepCtx(ctx, 2*time.Second) != nil {
+			break
+		}
+		m.stop()
+		if m.gwUse+m.bUse < 0.25 {
+			break
+		}
+	}
+	return time.Since(start)
 }

@@ -21,8 +21,28 @@ import (
 	"time"
 )
 
-// buildGateway compiles ./gateway of the module the bench runs in.
-func buildGateway(ctx context.Context, dir string) (string, error) {
+// buildGateway compiles ./gateway of the module the bench runs in and
+// says which source it was: the commit and how many files differ from it.
+func buildGateway(ctx context.Context, dir string) (bin, source string, err error) {
+	bin, err = buildGatewayBin(ctx, dir)
+	if err != nil {
+		return "", "", err
+	}
+	root, _ := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	git := func(args ...string) string {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+		out, _ := cmd.Output()
+		return strings.TrimSpace(string(out))
+	}
+	source = "built from the working tree at commit " + git("rev-parse", "--short", "HEAD")
+	if st := git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)widget/bench"); st != "" {
+		source += fmt.Sprintf(" with %d files (outside widget/bench) changed and not committed", len(strings.Split(st, "\n")))
+	}
+	return bin, source, nil
+}
+
+func buildGatewayBin(ctx context.Context, dir string) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)

@@ -106,6 +106,10 @@ func raiseNoFile() (uint64, error) {
 
 func main() {
 	o := parseFlags()
+	if o.store != "shared" && o.store != "own" {
+		fmt.Fprintln(os.Stderr, "bench: -store is shared or own")
+		os.Exit(2)
+	}
 	if o.visitors < 1 || o.agents < 1 || o.rate <= 0 || o.duration <= 0 || o.tpConc < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -visitors, -agents, -tp-conc must be ≥ 1; -rate and -duration > 0")
 		os.Exit(2)
@@ -203,13 +207,15 @@ func run(ctx context.Context, o benchOpts) int {
 	progress("store: %s", r.storeDesc)
 
 	bin := o.gateway
+	r.source = "the binary given with -gateway " + bin
 	if bin == "" {
 		progress("building ./gateway")
-		if bin, err = buildGateway(ctx, tmp); err != nil {
+		if bin, r.source, err = buildGateway(ctx, tmp); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
 	}
+	progress("gateway: %s", r.source)
 	env := gatewayEnv{bin: bin, dataDir: filepath.Join(tmp, "gateway-data"), mongoURI: uri,
 		adminPassword: "bench-admin-" + randomHex(8), secret: randomHex(32)}
 	g, err := startGateway(ctx, env)
@@ -358,6 +364,8 @@ func phaseLatency(ctx context.Context, o benchOpts, g *gateway, s *setup, b *bus
 // phaseThroughput measures (b): the gateway, then the raw store.
 func phaseThroughput(ctx context.Context, o benchOpts, gwPid int, vs []*visitorClient, rawURI, storeDesc string) throughputResult {
 	tp := throughputResult{conc: min(o.tpConc, len(vs)), duration: o.tpDuration, storeDesc: storeDesc}
+	tp.quiet = waitQuiet(ctx, gwPid, 3*time.Minute)
+	progress("gateway and store quiet after %s", tp.quiet.Round(time.Second))
 	progress("gateway throughput: %d visitors for %s", tp.conc, o.tpDuration)
 	var el time.Duration
 	m := startCPU(gwPid)
@@ -370,6 +378,7 @@ func phaseThroughput(ctx context.Context, o benchOpts, gwPid int, vs []*visitorC
 		tp.trace = traceReport("the gateway throughput run", tracer.take(), int(tp.gatewayN+tp.gatewayFailed), tp.gwCPU.wall)
 	}
 	tp.gatewayRate = float64(tp.gatewayN) / el.Seconds()
+	waitQuiet(ctx, gwPid, 3*time.Minute)
 	progress("raw insert throughput: %d in flight for %s", tp.conc, o.tpDuration)
 	m = startCPU(gwPid)
 	n, failed, ins, err := rawThroughput(ctx, rawURI, "switchboard", tp.conc, o.tpDuration)
@@ -379,6 +388,7 @@ func phaseThroughput(ctx context.Context, o benchOpts, gwPid int, vs []*visitorC
 	}
 	tp.rawN, tp.rawFailed, tp.rawInsert = n, failed, ins
 	tp.raw = float64(n) / o.tpDuration.Seconds()
+	waitQuiet(ctx, gwPid, 3*time.Minute)
 	progress("the same with one in flight")
 	if tracer != nil {
 		tracer.take()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -11,6 +12,7 @@ type results struct {
 	opts      benchOpts
 	fdLimit   uint64
 	storeDesc string
+	source    string // which gateway was measured
 	size      *sizeResult
 	lat       *latencyResult
 	tp        *throughputResult
@@ -55,8 +57,9 @@ func (r *results) table() string {
 	var sb strings.Builder
 	o := r.opts
 	fmt.Fprintf(&sb, "\n## Switchboard widget bench\n\n")
-	fmt.Fprintf(&sb, "visitors=%d agents=%d rate=%.0f/s each way duration=%s idle=%d tp-conc=%d tp-duration=%s; store: %s\n\n",
+	fmt.Fprintf(&sb, "visitors=%d agents=%d rate=%.0f/s each way duration=%s idle=%d tp-conc=%d tp-duration=%s; store: %s\n",
 		o.visitors, o.agents, o.rate, o.duration, o.idle, o.tpConc, o.tpDuration, r.storeDesc)
+	fmt.Fprintf(&sb, "gateway: %s; machine: %d CPUs, load average at the end %s\n\n", r.source, runtime.NumCPU(), loadAvg())
 	fmt.Fprintf(&sb, "| figure | measured | target | verdict |\n|---|---|---|---|\n")
 	row := func(name, measured, target, v string) {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %s |\n", name, measured, target, v)

@@ -27,6 +27,7 @@ type throughputResult struct {
 	gwCPU, rawCPU     *cpuMeter
 	trace             string
 	serialTrace       string
+	quiet             time.Duration // waited for the previous phase's work to end
 	// The same with one message (one insert) in flight: the per-write cost
 	// without contention.
 	serialGw, serialRaw       float64
@@ -146,6 +147,7 @@ func rawDoc(w, k int) bson.D {
 func (r throughputResult) report() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "throughput: %d in flight, %s each, store: %s\n", r.conc, r.duration, r.storeDesc)
+	fmt.Fprintf(&sb, "  (started after waiting %s for the gateway and store to go quiet)\n", r.quiet.Round(time.Second))
 	fmt.Fprintf(&sb, "  gateway: %d visitor sends acknowledged = %.1f msg/s (failed %d); send→ack %s\n",
 		r.gatewayN, r.gatewayRate, r.gatewayFailed, r.gatewayAck)
 	fmt.Fprintf(&sb, "    %s\n", r.gwCPU)
