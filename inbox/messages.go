@@ -132,10 +132,13 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 			return nil, false, err
 		}
 	}
+	var repaired []*Message
 	conv, err := s.mutateFrom(ctx, System, convID, c, func(c *Conversation, _ time.Time) error {
+		repaired = repaired[:0]
 		for i := range missed {
 			if missed[i].Seq > c.Seq {
 				c.applyMessage(&missed[i])
+				repaired = append(repaired, &missed[i])
 			}
 		}
 		c.Seq = max(c.Seq, m.Seq)
@@ -144,6 +147,11 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("apply message %s: %w", m.ID, err)
+	}
+	// A repaired message was never announced: its sender got an error, and
+	// its retry will find it already applied.
+	for _, r := range repaired {
+		s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: r})
 	}
 	s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: m})
 	return m, duplicate, nil

@@ -378,6 +378,15 @@ func TestNextAppendRepairsAMessageStoredBeforeACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var announced []string
+	for _, ev := range f.events.Events() {
+		if ev.Type == inbox.EventMessageCreated && ev.ConversationID == c.ID {
+			announced = append(announced, ev.Message.ID)
+		}
+	}
+	if !slices.Contains(announced, "orphan") {
+		t.Errorf("the repaired message was never announced: message.created for %v", announced)
+	}
 	if got.Seq != 3 || got.Status != inbox.StatusWaitingAgain || got.Dates.Answered == nil || got.Timings.WaitingForAnswerMs == nil || *got.Timings.WaitingForAnswerMs != 5000 {
 		t.Fatalf("after repair: seq %d status %s answered %v waiting %v; want 3, waiting_again, answered at +5s",
 			got.Seq, got.Status, got.Dates.Answered, deref(got.Timings.WaitingForAnswerMs))
