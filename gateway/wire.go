@@ -61,7 +61,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	agents.MountWS(app, hub, cfg.WidgetMaxFrame)
 	agents.MountFiles(app, fs)
 	agents.Mount(app)
-	w := widget.New(svc, hub, widgetFiles{fs}, widget.Config{
+	w := widget.New(svc, hub, fs, widget.Config{
 		Secret:            secret,
 		PublicURL:         cfg.PublicURL,
 		TokenTTL:          cfg.VisitorTokenTTL,
@@ -80,12 +80,4 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 
 func isAsset(path string) bool {
 	return path == "/widget.js" || path == "/widget/frame" || path == "/" || strings.HasPrefix(path, "/widget/assets/") || strings.HasPrefix(path, "/assets/")
-}
-
-// widgetFiles adapts the file store to the widget: visitors see files of
-// customer-visible messages only, never of agents' comments.
-type widgetFiles struct{ *files.Store }
-
-func (f widgetFiles) VisibleIn(ctx context.Context, id string) ([]string, error) {
-	return f.AttachedTo(ctx, id)
 }

@@ -27,34 +27,35 @@ func (a Actor) SeesAll() bool { return a.System || a.Role == RoleSupervisor || a
 // IsAdmin reports whether the actor manages agents, groups and lines.
 func (a Actor) IsAdmin() bool { return a.System || a.Role == RoleAdmin }
 
-// offered reports whether an unassigned conversation is offered to the actor:
-// it sits in one of the actor's groups, or, with no group, in the queue of a
-// line the actor belongs to.
-func (a Actor) offered(c *Conversation, l *Line) bool {
-	if c.AgentID != "" {
-		return false
-	}
-	if c.GroupID != "" {
-		return slices.Contains(a.GroupIDs, c.GroupID)
-	}
+// InQueue reports whether the actor is in the line's queue, directly or
+// through one of their groups.
+func (a Actor) InQueue(l *Line) bool {
 	if l == nil {
 		return false
 	}
 	if slices.Contains(l.AgentIDs, a.AgentID) {
 		return true
 	}
-	for _, g := range l.GroupIDs {
-		if slices.Contains(a.GroupIDs, g) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(l.GroupIDs, func(g string) bool { return slices.Contains(a.GroupIDs, g) })
 }
 
-// canSee reports whether the actor may read and act on the conversation.
-func (a Actor) canSee(c *Conversation, l *Line) bool {
-	if a.SeesAll() {
-		return true
+// offered reports whether an unassigned conversation is offered to the actor:
+// it sits in one of the actor's groups, or, with no group, in the queue of a
+// line the actor belongs to.
+func (a Actor) offered(c *Conversation, l *Line) bool {
+	switch {
+	case c.AgentID != "":
+		return false
+	case c.GroupID != "":
+		return slices.Contains(a.GroupIDs, c.GroupID)
 	}
-	return c.AgentID == a.AgentID || a.offered(c, l)
+	return a.InQueue(l)
+}
+
+// CanSee reports whether the actor may read and act on the conversation of
+// line l: staff always, agents their own and the unassigned ones offered
+// to them. Callers that cache lines (the agent websocket) use it to apply
+// the same rule as the service.
+func (a Actor) CanSee(c *Conversation, l *Line) bool {
+	return a.SeesAll() || c.AgentID == a.AgentID || a.offered(c, l)
 }

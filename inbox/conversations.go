@@ -14,17 +14,14 @@ const maxUpdateAttempts = 50
 
 // sees reports whether the actor may see the conversation.
 func (s *Service) sees(ctx context.Context, a Actor, c *Conversation) (bool, error) {
-	if a.SeesAll() || c.AgentID == a.AgentID {
-		return true, nil
-	}
-	if c.AgentID != "" {
-		return false, nil
+	if a.SeesAll() || c.AgentID != "" {
+		return a.CanSee(c, nil), nil // no line needed
 	}
 	l, err := s.Line(ctx, c.LineID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return false, err
 	}
-	return a.offered(c, l), nil
+	return a.CanSee(c, l), nil
 }
 
 // loadConversation loads a conversation and checks the actor may see it.
@@ -51,7 +48,7 @@ func (s *Service) Conversation(ctx context.Context, a Actor, id string) (*Conver
 // mutate applies fn to the stored conversation and saves it, retrying when
 // another writer got there first. It publishes conversation.updated.
 func (s *Service) mutate(ctx context.Context, a Actor, id string, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
-	defer s.convLocks.lock(id)()
+	defer s.convLocks.Lock(id)()
 	return s.mutateLocked(ctx, a, id, fn)
 }
 

@@ -25,10 +25,11 @@ func (s *Store) rememberLatest(ctx context.Context, c *Conversation) error {
 	return nil
 }
 
-// latestConversation finds the contact's newest conversation on a line and
-// channel through the pointer, falling back to a query for conversations
-// opened before pointers existed or whose pointer write was lost.
-func (s *Service) latestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
+// LatestConversation is the contact's newest conversation on a line and
+// channel, whatever its status. It follows the pointer, falling back to a
+// query for conversations opened before pointers existed or whose pointer
+// write was lost.
+func (s *Service) LatestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
 	var ptr struct {
 		ConversationID string `bson:"conversationId"`
 	}

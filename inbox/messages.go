@@ -87,7 +87,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 			return nil, false, fmt.Errorf("bots need a supervisor or admin key: %w", ErrForbidden)
 		}
 	}
-	defer s.convLocks.lock(convID)()
+	defer s.convLocks.Lock(convID)()
 	c, err := s.loadConversation(ctx, a, convID)
 	if err != nil {
 		return nil, false, err
@@ -150,10 +150,9 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	}
 	// A repaired message was never announced: its sender got an error, and
 	// its retry will find it already applied.
-	for _, r := range repaired {
+	for _, r := range append(repaired, m) {
 		s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: r})
 	}
-	s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: m})
 	return m, duplicate, nil
 }
 

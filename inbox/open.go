@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 )
 
 // OpenInput opens a conversation.
@@ -67,7 +66,7 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 			first.Attachments = []Attachment{}
 		}
 		if err := s.checkMessage(&first); err != nil {
-			return nil, nil, fieldPrefix("message.", err)
+			return nil, nil, FieldPrefix("message.", err)
 		}
 	}
 	line, err := s.Line(ctx, in.LineID)
@@ -76,7 +75,7 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if in.Type == Outgoing && !a.SeesAll() && !slices.Contains(line.AgentIDs, a.AgentID) && !a.offered(&Conversation{}, line) {
+	if in.Type == Outgoing && !a.SeesAll() && !a.InQueue(line) {
 		return nil, nil, fmt.Errorf("agent is not in line %s: %w", line.ID, ErrForbidden)
 	}
 	contact, err := s.contactFor(ctx, a, in)
@@ -126,7 +125,7 @@ func (s *Service) contactFor(ctx context.Context, a Actor, in OpenInput) (*Conta
 	if in.Contact != nil {
 		// Agents create contacts only this way, for conversations they open.
 		c, err := s.CreateContact(ctx, System, *in.Contact)
-		return c, fieldPrefix("contact.", err)
+		return c, FieldPrefix("contact.", err)
 	}
 	var c Contact
 	err := findOne(ctx, s.store.contacts, in.ContactID, &c)
@@ -136,8 +135,8 @@ func (s *Service) contactFor(ctx context.Context, a Actor, in OpenInput) (*Conta
 	return &c, err
 }
 
-// fieldPrefix qualifies a nested field error's field name.
-func fieldPrefix(prefix string, err error) error {
+// FieldPrefix qualifies a nested field error's field name.
+func FieldPrefix(prefix string, err error) error {
 	var fe *FieldError
 	if errors.As(err, &fe) {
 		return &FieldError{Field: prefix + fe.Field, Message: fe.Message}

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/switchboard-chat/switchboard/inbox/keyed"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -48,7 +49,12 @@ type Service struct {
 	// load remembers agents' active conversation counts for routing.
 	load loadCache
 	// convLocks serialises changes to one conversation within the process.
-	convLocks keyedMutex
+	// MongoDB makes each single-document update atomic, but the embedded
+	// engine does not (two findAndModify $inc calls can read the same
+	// value): per conversation, seq, insert and status update keep one
+	// order on a node; across nodes the unique indexes and the version
+	// check stay the arbiters.
+	convLocks keyed.Mutex
 	// dummyHash makes a login for an unknown e-mail cost as much as a real one.
 	dummyHash []byte
 }

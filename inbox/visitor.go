@@ -13,7 +13,7 @@ import (
 // CurrentConversation is the contact's newest conversation on a line
 // through a channel if it still takes messages (statuses 1–7).
 func (s *Service) CurrentConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
-	c, err := s.latestConversation(ctx, contactID, lineID, ch)
+	c, err := s.LatestConversation(ctx, contactID, lineID, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -21,12 +21,6 @@ func (s *Service) CurrentConversation(ctx context.Context, contactID, lineID str
 		return nil, fmt.Errorf("open conversation of %s: %w", contactID, ErrNotFound)
 	}
 	return c, nil
-}
-
-// LatestConversation is the contact's newest conversation on a line through
-// a channel, whatever its status.
-func (s *Service) LatestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
-	return s.latestConversation(ctx, contactID, lineID, ch)
 }
 
 // VisibleMessages lists what the customer may see of a conversation: every

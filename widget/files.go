@@ -70,7 +70,7 @@ func (w *Widget) maySeeFile(ctx context.Context, v visitor, id string) (bool, er
 	if owner == fileOwner(v) {
 		return true, nil
 	}
-	convs, err := w.files.VisibleIn(ctx, id)
+	convs, err := w.files.AttachedTo(ctx, id)
 	if err != nil {
 		return false, fmt.Errorf("widget: conversations of file %s: %w", id, err)
 	}

@@ -403,7 +403,7 @@ func (m *memFiles) Owner(_ context.Context, id string) (string, inbox.Attachment
 	return f.owner, f.att, nil
 }
 
-func (m *memFiles) VisibleIn(ctx context.Context, id string) ([]string, error) {
+func (m *memFiles) AttachedTo(ctx context.Context, id string) ([]string, error) {
 	cur, err := m.store.Database().Collection("messages").Find(ctx, bson.M{"attachments.fileId": id, "comment": false})
 	if err != nil {
 		return nil, err

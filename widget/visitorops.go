@@ -21,7 +21,7 @@ func (w *Widget) deliver(ctx context.Context, v visitor, f inFrame) (*inbox.Mess
 	}
 	msg := inbox.MessageInput{AuthorKind: inbox.AuthorContact, Text: f.Text, Attachments: atts, ClientID: f.ClientID}
 	// One visitor's tabs must not open two conversations at once.
-	defer w.visitorLocks.lock(v.ID)()
+	defer w.visitorLocks.Lock(v.ID)()
 	conv, err := w.currentConversation(ctx, v)
 	if err != nil {
 		return nil, err

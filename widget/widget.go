@@ -9,6 +9,7 @@ package widget
 import (
 	"context"
 	"crypto/rand"
+	"github.com/switchboard-chat/switchboard/inbox/keyed"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -67,7 +68,7 @@ const (
 )
 
 // FileStore keeps uploaded files. *files.Store (inbox/files) has Upload,
-// Send and VisibleIn; gateway adds Owner from its Meta and wires it in. A
+// Send, Owner and AttachedTo, and is wired in as it is. A
 // nil FileStore turns attachments off.
 type FileStore interface {
 	// Upload stores the request's multipart files (field "file", one or
@@ -81,9 +82,9 @@ type FileStore interface {
 	// Owner returns the owner given to Upload and the stored description
 	// of the file; inbox.ErrNotFound for an unknown id.
 	Owner(ctx context.Context, id string) (owner string, file inbox.Attachment, err error)
-	// VisibleIn lists the conversations in whose customer-visible messages
+	// AttachedTo lists the conversations in whose customer-visible messages
 	// (never comments) the file is attached.
-	VisibleIn(ctx context.Context, id string) (conversationIDs []string, err error)
+	AttachedTo(ctx context.Context, id string) (conversationIDs []string, err error)
 }
 
 // Widget serves the visitor side.
@@ -98,7 +99,9 @@ type Widget struct {
 	sessions     *limiter
 	messages     *limiter
 	modes        *modeCache
-	visitorLocks keyedMutex
+	// visitorLocks: two tabs sending a first message at once open one
+	// conversation, not two.
+	visitorLocks keyed.Mutex
 	writeBuffers sync.Pool
 
 	// base ends every websocket when Run stops.
@@ -211,39 +214,4 @@ func originOf(raw string) string {
 		return ""
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host)
-}
-
-// keyedMutex serialises work per key (here: per visitor, so two tabs
-// sending a first message at once open one conversation, not two).
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*keyedEntry{}
-	}
-	e := k.locks[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.locks[key] = e
-	}
-	e.refs++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		if e.refs--; e.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -120,7 +120,7 @@ func (a *API) openConversation(c *fiber.Ctx) error {
 	if in.Message != nil {
 		atts, err := a.ownAttachments(c.UserContext(), who(c).agent.ID, in.Message.Attachments)
 		if err != nil {
-			return a.fail(c, fieldPrefixed("message.", err))
+			return a.fail(c, inbox.FieldPrefix("message.", err))
 		}
 		in.Message.Attachments = atts
 	}

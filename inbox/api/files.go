@@ -96,12 +96,3 @@ func (a *API) ownAttachments(ctx context.Context, agentID string, atts []inbox.A
 	}
 	return out, nil
 }
-
-// fieldPrefixed qualifies a field error's field with the enclosing object.
-func fieldPrefixed(prefix string, err error) error {
-	var fe *inbox.FieldError
-	if errors.As(err, &fe) {
-		return &inbox.FieldError{Field: prefix + fe.Field, Message: fe.Message}
-	}
-	return err
-}

@@ -11,23 +11,19 @@ import (
 
 // wsAccess is what one connection knows of who may see what: the agent,
 // every line's queue, and the assignment of conversations seen lately.
-// It follows inbox's rules (Actor.canSee): staff see everything, agents
-// their own conversations and unassigned ones offered to them through the
-// conversation's group or, with no group, the line's queue.
+// It applies inbox's rule (Actor.CanSee) to its cached lines.
 type wsAccess struct {
 	svc   *inbox.Service
 	mu    sync.Mutex
 	me    inbox.Actor
-	lines map[string]wsQueue
+	lines map[string]*inbox.Line
 	convs map[string]wsRef
 }
-
-type wsQueue struct{ agents, groups []string }
 
 type wsRef struct{ agent, group, line string }
 
 func newWSAccess(svc *inbox.Service, me inbox.Actor) *wsAccess {
-	return &wsAccess{svc: svc, me: me, lines: map[string]wsQueue{}, convs: map[string]wsRef{}}
+	return &wsAccess{svc: svc, me: me, lines: map[string]*inbox.Line{}, convs: map[string]wsRef{}}
 }
 
 func (ac *wsAccess) actor() inbox.Actor {
@@ -51,9 +47,9 @@ func (ac *wsAccess) load(ctx context.Context) error {
 	}
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
-	ac.lines = make(map[string]wsQueue, len(lines))
-	for _, l := range lines {
-		ac.lines[l.ID] = wsQueue{agents: l.AgentIDs, groups: l.GroupIDs}
+	ac.lines = make(map[string]*inbox.Line, len(lines))
+	for i := range lines {
+		ac.lines[lines[i].ID] = &lines[i]
 	}
 	ac.convs = make(map[string]wsRef, len(convs))
 	for i := range convs {
@@ -63,23 +59,7 @@ func (ac *wsAccess) load(ctx context.Context) error {
 }
 
 func (ac *wsAccess) sees(r wsRef) bool {
-	me := ac.me
-	switch {
-	case me.SeesAll() || r.agent == me.AgentID:
-		return true
-	case r.agent != "":
-		return false
-	case r.group != "":
-		return slices.Contains(me.GroupIDs, r.group)
-	}
-	q, ok := ac.lines[r.line]
-	if !ok {
-		return false
-	}
-	if slices.Contains(q.agents, me.AgentID) {
-		return true
-	}
-	return slices.ContainsFunc(q.groups, func(g string) bool { return slices.Contains(me.GroupIDs, g) })
+	return ac.me.CanSee(&inbox.Conversation{AgentID: r.agent, GroupID: r.group, LineID: r.line}, ac.lines[r.line])
 }
 
 func (ac *wsAccess) remember(c *inbox.Conversation) wsRef {
@@ -155,7 +135,7 @@ func (ac *wsAccess) reloadMe(ctx context.Context) (changed bool, err error) {
 // lineChanged reloads one line's queue and reports whether the agent's
 // place in it changed.
 func (ac *wsAccess) lineChanged(ctx context.Context, id string, deleted bool) bool {
-	var q wsQueue
+	var line *inbox.Line
 	if !deleted {
 		l, err := ac.svc.Line(ctx, id)
 		switch {
@@ -164,20 +144,16 @@ func (ac *wsAccess) lineChanged(ctx context.Context, id string, deleted bool) bo
 		case err != nil:
 			return true // unsure: let the client refetch
 		default:
-			q = wsQueue{agents: l.AgentIDs, groups: l.GroupIDs}
+			line = l
 		}
 	}
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
-	in := func(q wsQueue) bool {
-		return slices.Contains(q.agents, ac.me.AgentID) ||
-			slices.ContainsFunc(q.groups, func(g string) bool { return slices.Contains(ac.me.GroupIDs, g) })
-	}
-	before := in(ac.lines[id])
+	before := ac.me.InQueue(ac.lines[id])
 	if deleted {
 		delete(ac.lines, id)
 		return before
 	}
-	ac.lines[id] = q
-	return before != in(q)
+	ac.lines[id] = line
+	return before != ac.me.InQueue(line)
 }
