@@ -43,7 +43,7 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 		if err := s.checkName("name", *in.Name); err != nil {
 			return err
 		}
-		ag.Name = *in.Name
+		ag.Name = NeutralName(*in.Name)
 	}
 	if in.Email != nil {
 		e, err := normalEmail("email", *in.Email)

@@ -32,7 +32,7 @@ func (s *Service) applyContactInput(c *Contact, in ContactInput) error {
 		if err := s.checkText("name", *in.Name, s.limits.NameChars); err != nil {
 			return err
 		}
-		c.Name = *in.Name
+		c.Name = NeutralName(*in.Name)
 	}
 	if in.Email != nil {
 		c.Email = ""
@@ -56,7 +56,7 @@ func (s *Service) applyContactInput(c *Contact, in ContactInput) error {
 			return invalid("customFields", "has %d fields; the limit is %d", len(f), MaxCustomFields)
 		}
 		for k, v := range f {
-			if err := s.checkName("customFields key", k); err != nil {
+			if err := s.checkFieldKey(k); err != nil {
 				return err
 			}
 			if err := s.checkText("customFields."+k, v, s.limits.MessageChars); err != nil {
@@ -102,7 +102,8 @@ func (s *Service) CreateContact(ctx context.Context, a Actor, in ContactInput) (
 }
 
 // mayTouchContact lets staff reach every contact and an agent only the
-// contacts of conversations they can see.
+// contacts of conversations they can see. Another agent's contact is "not
+// found", exactly like an unknown id, so contact ids cannot be probed.
 func (s *Service) mayTouchContact(ctx context.Context, a Actor, id string) error {
 	if a.SeesAll() {
 		return nil
@@ -120,7 +121,7 @@ func (s *Service) mayTouchContact(ctx context.Context, a Actor, id string) error
 			return nil
 		}
 	}
-	return ErrForbidden
+	return fmt.Errorf("%s %s: %w", s.store.contacts.Name(), id, ErrNotFound)
 }
 
 // Contact loads a contact the actor may see.

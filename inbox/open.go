@@ -127,12 +127,9 @@ func (s *Service) contactFor(ctx context.Context, a Actor, in OpenInput) (*Conta
 		c, err := s.CreateContact(ctx, System, *in.Contact)
 		return c, FieldPrefix("contact.", err)
 	}
-	var c Contact
-	err := findOne(ctx, s.store.contacts, in.ContactID, &c)
-	if errors.Is(err, ErrNotFound) {
-		return nil, invalid("contactId", "unknown contact")
-	}
-	return &c, err
+	// An agent opens conversations only with contacts they already see:
+	// anybody else's is as unknown as an id that does not exist.
+	return s.Contact(ctx, a, in.ContactID)
 }
 
 // FieldPrefix qualifies a nested field error's field name.

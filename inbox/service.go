@@ -3,7 +3,9 @@ package inbox
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/switchboard-chat/switchboard/inbox/keyed"
@@ -124,6 +126,48 @@ func (s *Service) checkText(field, v string, max int) error {
 	}
 	if n := utf8.RuneCountInString(v); n > max {
 		return invalid(field, "is %d characters long; the limit is %d", n, max)
+	}
+	return nil
+}
+
+// NeutralName removes the Unicode controls that reorder the text around
+// them (bidi embeddings, overrides, isolates and marks), so a name such as
+// "Admin\u202Egnp.exe" cannot make agents read something else. Names are
+// shown inside other text everywhere; they never need these.
+func NeutralName(v string) string {
+	if !strings.ContainsFunc(v, isBidiControl) {
+		return v
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	}
+	return false
+}
+
+// checkFieldKey validates a custom field's key: a name that is safe as a
+// document field (no leading "$", no ".", no control characters).
+func (s *Service) checkFieldKey(k string) error {
+	const field = "customFields"
+	if err := s.checkName(field, k); err != nil {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(k, "$"):
+		return invalid(field, "key %q must not start with $", k)
+	case strings.Contains(k, "."):
+		return invalid(field, "key %q must not contain a dot", k)
+	case strings.ContainsFunc(k, unicode.IsControl):
+		return invalid(field, "key %q must not contain control characters", k)
 	}
 	return nil
 }

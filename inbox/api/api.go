@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,6 +27,22 @@ type Config struct {
 	// within LoginWindow lock further attempts until the window passes.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
+	// LoginMaxFailuresPerAddress failed logins from one client address,
+	// over all accounts, lock that address for LoginWindow.
+	LoginMaxFailuresPerAddress int
+	// LoginMaxInFlight caps the sign-ins checked at once per account and
+	// per client address; more are refused with 429.
+	LoginMaxInFlight int
+	// LoginAlertFailures failed logins of one account from all addresses
+	// within LoginWindow raise an alert (log and OnLoginAlert).
+	LoginAlertFailures int
+	// PublicURL is the gateway's external URL: its origin may sign in.
+	PublicURL string
+	// OnLoginLock is told when an account (for one address) or an
+	// address is locked; OnLoginAlert when an account passes
+	// LoginAlertFailures. Both may be nil.
+	OnLoginLock  func(kind string)
+	OnLoginAlert func()
 }
 
 // SessionCookie is the name of the session cookie.
@@ -41,6 +58,8 @@ type API struct {
 	throttle *throttle
 	log      *slog.Logger
 	files    FileStore
+	// publicOrigin is scheme://host of PublicURL, lower case, or "".
+	publicOrigin string
 }
 
 // New builds the API over the inbox service.
@@ -54,10 +73,46 @@ func New(svc *inbox.Service, cfg Config, log *slog.Logger) *API {
 	if cfg.LoginWindow <= 0 {
 		cfg.LoginWindow = 15 * time.Minute
 	}
+	if cfg.LoginMaxFailuresPerAddress <= 0 {
+		cfg.LoginMaxFailuresPerAddress = 50
+	}
+	if cfg.LoginMaxInFlight <= 0 {
+		cfg.LoginMaxInFlight = 4
+	}
+	if cfg.LoginAlertFailures <= 0 {
+		cfg.LoginAlertFailures = 20
+	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &API{svc: svc, cfg: cfg, throttle: newThrottle(cfg.LoginMaxFailures, cfg.LoginWindow, svc.Now), log: log}
+	a := &API{svc: svc, cfg: cfg, log: log, publicOrigin: originOf(cfg.PublicURL)}
+	a.throttle = newThrottle(throttleConfig{
+		window: cfg.LoginWindow, now: svc.Now,
+		pairMax: cfg.LoginMaxFailures, addrMax: cfg.LoginMaxFailuresPerAddress,
+		alertAt: cfg.LoginAlertFailures, inFlight: cfg.LoginMaxInFlight,
+		onLock: func(kind, key string) {
+			log.Warn("sign-ins locked after failed attempts", "scope", kind, "key", key, "window", cfg.LoginWindow)
+			if cfg.OnLoginLock != nil {
+				cfg.OnLoginLock(kind)
+			}
+		},
+		onAlert: func(account string, n int) {
+			log.Warn("many failed sign-ins for one account", "account", account, "failures", n, "window", cfg.LoginWindow)
+			if cfg.OnLoginAlert != nil {
+				cfg.OnLoginAlert()
+			}
+		},
+	})
+	return a
+}
+
+// originOf is the lower-case scheme://host[:port] of an http(s) URL, or "".
+func originOf(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
 // Mount adds the API's routes under r (usually the app root).

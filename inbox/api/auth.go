@@ -1,9 +1,11 @@
 package api
 
 import (
+	"errors"
+	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +26,8 @@ func actor(c *fiber.Ctx) inbox.Actor { return inbox.ActorFor(who(c).agent) }
 
 // authenticate resolves the session cookie and enforces CSRF on writes.
 func (a *API) authenticate(c *fiber.Ctx) error {
+	// Answers carry the agent's data and /me the CSRF token: no cache may keep them.
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	token := c.Cookies(SessionCookie)
 	sess, ag, err := a.svc.Authenticate(c.UserContext(), token)
 	if err != nil {
@@ -52,6 +56,16 @@ type Me struct {
 }
 
 func (a *API) login(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	// Login CSRF: a cross-site page must not sign the victim into the
+	// attacker's account. Only JSON (which a form cannot send without a
+	// CORS preflight) from this site's own origin is accepted.
+	if err := a.checkLoginOrigin(c); err != nil {
+		if errors.Is(err, errNotJSON) {
+			return writeError(c, fiber.StatusUnsupportedMediaType, "unsupported_media_type", err.Error(), "Content-Type")
+		}
+		return writeError(c, fiber.StatusForbidden, "cross_site", "sign in from this site's own sign-in page", "Origin")
+	}
 	var req loginRequest
 	if err := decode(c, &req); err != nil {
 		return a.fail(c, err)
@@ -59,26 +73,68 @@ func (a *API) login(c *fiber.Ctx) error {
 	if req.Email == "" {
 		return a.fail(c, &inbox.FieldError{Field: "email", Message: "is required"})
 	}
-	email := "email:" + strings.ToLower(strings.TrimSpace(req.Email)) // as Login matches it
-	keys := []string{"ip:" + c.IP(), email}
-	if wait := a.throttle.blocked(keys...); wait > 0 {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+	account := strings.ToLower(strings.TrimSpace(req.Email)) // as Login matches it
+	att, refused := a.throttle.begin(account, c.IP())
+	if refused != nil {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(refused.wait.Seconds())+1))
+		if refused.why == "busy" {
+			return writeError(c, fiber.StatusTooManyRequests, "throttled", "too many sign-ins at once; try again in a moment", "")
+		}
 		return writeError(c, fiber.StatusTooManyRequests, "throttled", "too many failed sign-ins; try again later", "")
 	}
 	token, sess, ag, err := a.svc.Login(c.UserContext(), req.Email, req.Password, a.cfg.SessionTTL)
 	if err != nil {
-		if err == inbox.ErrUnauthorized {
-			a.throttle.fail(keys...)
+		att.failed()
+		if errors.Is(err, inbox.ErrUnauthorized) {
 			return writeError(c, fiber.StatusUnauthorized, "unauthorized", "wrong e-mail or password", "")
 		}
 		return a.fail(c, err)
 	}
-	a.throttle.reset(email)
+	att.succeeded()
 	c.Cookie(&fiber.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: a.cfg.CookieSecure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt,
 	})
 	return c.JSON(Me{Agent: ag, CSRFToken: sess.CSRF})
+}
+
+// Refused sign-ins: from a page of another site, or not as JSON.
+var (
+	errCrossSite = fmt.Errorf("sign-in from another site: %w", inbox.ErrForbidden)
+	errNotJSON   = errors.New("sign-in takes Content-Type: application/json")
+)
+
+// checkLoginOrigin accepts a sign-in only as JSON and, when the browser
+// says where the request comes from, only from this site.
+func (a *API) checkLoginOrigin(c *fiber.Ctx) error {
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(c.Get(fiber.HeaderContentType), ";", 2)[0]))
+	if ct != fiber.MIMEApplicationJSON {
+		return errNotJSON
+	}
+	if c.Get("Sec-Fetch-Site") == "cross-site" {
+		return errCrossSite
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return nil // not a browser, or a same-origin GET-like request: nothing to forge
+	}
+	if origin == "null" || !a.sameSite(origin, c.Hostname()) {
+		return errCrossSite
+	}
+	return nil
+}
+
+// sameSite reports whether origin is the gateway's public origin or the
+// host the request was sent to.
+func (a *API) sameSite(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if a.publicOrigin != "" && strings.EqualFold(strings.TrimRight(origin, "/"), a.publicOrigin) {
+		return true
+	}
+	return strings.EqualFold(u.Host, host)
 }
 
 func (a *API) logout(c *fiber.Ctx) error {
@@ -105,69 +161,4 @@ func (a *API) updateMe(c *fiber.Ctx) error {
 		return a.fail(c, err)
 	}
 	return c.JSON(ag)
-}
-
-// throttle counts failures per key within a window.
-type throttle struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	hits   map[string][]time.Time
-}
-
-// throttleKeysMax bounds the keys kept; older entries are pruned first.
-const throttleKeysMax = 100_000
-
-func newThrottle(max int, window time.Duration, now func() time.Time) *throttle {
-	return &throttle{max: max, window: window, now: now, hits: map[string][]time.Time{}}
-}
-
-func (t *throttle) recent(key string, now time.Time) []time.Time {
-	hs := t.hits[key]
-	i := 0
-	for i < len(hs) && now.Sub(hs[i]) >= t.window {
-		i++
-	}
-	hs = hs[i:]
-	if len(hs) == 0 {
-		delete(t.hits, key)
-	} else {
-		t.hits[key] = hs
-	}
-	return hs
-}
-
-// blocked returns how long until the first locked key opens again, or 0.
-func (t *throttle) blocked(keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	var wait time.Duration
-	for _, k := range keys {
-		if hs := t.recent(k, now); len(hs) >= t.max {
-			wait = max(wait, hs[0].Add(t.window).Sub(now))
-		}
-	}
-	return wait
-}
-
-func (t *throttle) fail(keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if len(t.hits) > throttleKeysMax {
-		for k := range t.hits {
-			t.recent(k, now)
-		}
-	}
-	for _, k := range keys {
-		t.hits[k] = append(t.recent(k, now), now)
-	}
-}
-
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.hits, key)
 }

@@ -84,6 +84,12 @@ func (w testWriter) Write(p []byte) (int, error) {
 // newHarness builds the app; cfgs adjust the Fiber config first.
 func newHarness(t *testing.T, cfgs ...func(*fiber.Config)) *harness {
 	t.Helper()
+	return newHarnessAPI(t, nil, cfgs...)
+}
+
+// newHarnessAPI is newHarness with the API's config adjusted by apiCfg.
+func newHarnessAPI(t *testing.T, apiCfg func(*api.Config), cfgs ...func(*fiber.Config)) *harness {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store := engine.Store(t)
 	clock := inboxtest.NewClock(t0)
@@ -97,7 +103,11 @@ func newHarness(t *testing.T, cfgs ...func(*fiber.Config)) *harness {
 		f(&cfg)
 	}
 	app := fiber.New(cfg)
-	api.New(svc, api.Config{LoginMaxFailures: maxFailures, LoginWindow: time.Minute}, log).Mount(app)
+	ac := api.Config{LoginMaxFailures: maxFailures, LoginWindow: time.Minute, PublicURL: "https://switchboard.test"}
+	if apiCfg != nil {
+		apiCfg(&ac)
+	}
+	api.New(svc, ac, log).Mount(app)
 	h := &harness{t: t, app: app, svc: svc, store: store, clock: clock}
 	h.seedAgent("Admin", adminEmail, adminPassword, inbox.RoleAdmin)
 	h.admin = h.login(adminEmail, adminPassword)
