@@ -44,6 +44,21 @@ type Config struct {
 	WidgetMessageRate    int
 	VisitorTokenTTL      time.Duration
 	CloseExpiredSchedule string
+	// Login throttle beyond LoginMaxFailures (per account and address).
+	LoginMaxFailuresPerAddress int
+	LoginMaxInFlight           int
+	LoginAlertFailures         int
+	// Upload quotas (per 24 hours) and the sweep of uploads never sent.
+	VisitorUploadQuota  int64
+	LineUploadQuota     int64
+	UploadOrphanTTL     time.Duration
+	UploadSweepSchedule string
+	// Visitor websocket limits beyond WidgetMessageRate.
+	WidgetFrameRate  int
+	WidgetMaxSockets int
+	// BlockByAddress: a blocked contact's client address blocks new
+	// visitors from that address too.
+	BlockByAddress bool
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -179,6 +194,17 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		VisitorTokenTTL:      e.duration("SWITCHBOARD_VISITOR_TOKEN_TTL", 90*24*time.Hour),
 		CloseExpiredSchedule: e.str("SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", "*/10 * * * * *"),
 		TrustedProxies:       splitComma(e.str("SWITCHBOARD_TRUSTED_PROXIES", "")),
+
+		LoginMaxFailuresPerAddress: e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),
+		LoginMaxInFlight:           e.integer("SWITCHBOARD_LOGIN_MAX_IN_FLIGHT", 4, 1, 1000),
+		LoginAlertFailures:         e.integer("SWITCHBOARD_LOGIN_ALERT_FAILURES", 20, 1, 1_000_000),
+		VisitorUploadQuota:         e.size("SWITCHBOARD_VISITOR_UPLOAD_QUOTA", 50<<20),
+		LineUploadQuota:            e.size("SWITCHBOARD_LINE_UPLOAD_QUOTA", 2<<30),
+		UploadOrphanTTL:            e.duration("SWITCHBOARD_UPLOAD_ORPHAN_TTL", 24*time.Hour),
+		UploadSweepSchedule:        e.str("SWITCHBOARD_UPLOAD_SWEEP_SCHEDULE", "0 */10 * * * *"),
+		WidgetFrameRate:            e.integer("SWITCHBOARD_WIDGET_FRAME_RATE", 120, 1, 1_000_000),
+		WidgetMaxSockets:           e.integer("SWITCHBOARD_WIDGET_MAX_SOCKETS", 10, 1, 10_000),
+		BlockByAddress:             e.boolean("SWITCHBOARD_BLOCK_BY_ADDRESS", false),
 	}
 	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_PROXY_HEADER: set SWITCHBOARD_TRUSTED_PROXIES too, or any client can forge its address"))
@@ -196,9 +222,14 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	if c.MaxFileSize > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_MAX_FILE_SIZE: at most 1GiB"))
 	}
-	if _, err := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).
-		Parse(c.CloseExpiredSchedule); err != nil {
-		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE: %q is not a cron schedule with seconds: %v", c.CloseExpiredSchedule, err))
+	for _, sch := range []struct{ name, spec string }{
+		{"SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", c.CloseExpiredSchedule},
+		{"SWITCHBOARD_UPLOAD_SWEEP_SCHEDULE", c.UploadSweepSchedule},
+	} {
+		if _, err := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).
+			Parse(sch.spec); err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s: %q is not a cron schedule with seconds: %v", sch.name, sch.spec, err))
+		}
 	}
 	if c.BodyLimit > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_BODY_LIMIT: at most 1GiB"))

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"html"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -26,6 +26,8 @@ type metrics struct {
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
 	eventsDropped prometheus.Counter
+	loginLocks    *prometheus.CounterVec
+	loginAlerts   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -41,8 +43,14 @@ func newMetrics() *metrics {
 		eventsDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_events_dropped_total", Help: "Events not written to the event log because its queue was full.",
 		}),
+		loginLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_login_locks_total", Help: "Sign-in locks after failed attempts, by scope: account (for one client address) or address.",
+		}, []string{"scope"}),
+		loginAlerts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_login_alerts_total", Help: "Alerts for one account failing to sign in too often from all addresses.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, collectors.NewGoCollector(),
+	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -65,17 +73,48 @@ func (m *metrics) middleware(c *fiber.Ctx) error {
 	return err
 }
 
-// MaxFilesPerUpload caps the files of one upload request.
-const MaxFilesPerUpload = 10
+// uploadRoutes read their bodies as streams, straight into the file
+// store, which holds them to its own limits (per file, per request, quota).
+var uploadRoutes = map[string]bool{"/api/v1/files": true, "/api/v1/files/": true, "/widget/v1/files": true}
 
-func uploadLimit(cfg Config) int64 { return cfg.MaxFileSize*MaxFilesPerUpload + 1<<20 }
+// isUpload reports whether the request is an upload, whose body streams.
+func isUpload(c *fiber.Ctx) bool {
+	return c.Method() == fiber.MethodPost && uploadRoutes[c.Path()]
+}
 
-// limitBodies refuses bodies over limit except multipart uploads, which the
-// file store checks file by file.
+// limitBodies holds every body but an upload's to limit. The server
+// streams request bodies (only a few KiB are read before a handler runs),
+// so a body is refused by its declared length before it is read, and a
+// chunked body is read no further than limit. Uploads are left to stream.
+// A refused body is not read at all: the connection closes after the 413.
 func limitBodies(limit int64) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if int64(len(c.Request().Body())) > limit && !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		if isUpload(c) {
+			err := c.Next()
+			if c.Response().StatusCode() >= 400 || err != nil {
+				// The body may be partly unread: do not reuse the connection.
+				c.Context().SetConnectionClose()
+			}
+			return err
+		}
+		req := c.Request()
+		tooLarge := func() error {
+			c.Context().SetConnectionClose()
 			return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit))
+		}
+		if int64(req.Header.ContentLength()) > limit {
+			return tooLarge()
+		}
+		if stream := c.Context().RequestBodyStream(); stream != nil && req.Header.ContentLength() < 0 {
+			body, err := io.ReadAll(io.LimitReader(stream, limit+1))
+			if err != nil {
+				c.Context().SetConnectionClose()
+				return fiber.NewError(fiber.StatusBadRequest, "unreadable request body")
+			}
+			if int64(len(body)) > limit {
+				return tooLarge()
+			}
+			req.SetBody(body)
 		}
 		return c.Next()
 	}
@@ -90,14 +129,18 @@ type pinger interface {
 func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName: "switchboard",
-		// Uploads need room for several files; every other body is held to
-		// SWITCHBOARD_BODY_LIMIT by limitBodies.
-		BodyLimit:             int(max(cfg.BodyLimit, uploadLimit(cfg))),
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          5 * time.Minute, // a 10 MB download on a slow link
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		ErrorHandler:          api.ErrorHandler(log),
+		// Bodies stream: a handler runs after the first few KiB, uploads
+		// go to the file store as they arrive, and every other body is held
+		// to SWITCHBOARD_BODY_LIMIT by limitBodies before it is read.
+		// Multipart forms are never parsed ahead (into memory or temp files).
+		BodyLimit:                    int(cfg.BodyLimit),
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 5 * time.Minute, // a 10 MB download on a slow link
+		IdleTimeout:                  2 * time.Minute,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 api.ErrorHandler(log),
 		// Behind a reverse proxy the client address (for login throttling
 		// and logs) comes from ProxyHeader, trusted only from TrustedProxies.
 		ProxyHeader:             cfg.ProxyHeader,
@@ -107,7 +150,11 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 	app.Use(recover.New())
 	app.Use(limitBodies(cfg.BodyLimit))
 	app.Use(m.middleware)
+	hsts := strings.HasPrefix(cfg.PublicURL, "https://")
 	app.Use(func(c *fiber.Ctx) error {
+		if hsts {
+			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
 		c.Set("X-Content-Type-Options", "nosniff")
 		c.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		c.Set("X-Frame-Options", "DENY")
@@ -159,30 +206,3 @@ func listen(addr string) (net.Listener, error) {
 	}
 	return ln, nil
 }
-
-// mountDemo serves a page that embeds the demo line's widget, as a site
-// owner would.
-func mountDemo(app *fiber.App, lineID string) {
-	if lineID == "" {
-		return
-	}
-	page := strings.Replace(demoPage, "LINE_ID", html.EscapeString(lineID), 1)
-	app.Get("/demo", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.SendString(page)
-	})
-}
-
-const demoPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Switchboard demo shop</title>
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#222}</style>
-</head><body>
-<h1>Demo shop</h1>
-<p>This page embeds the Switchboard widget of the demo line with one tag, as any website would.
-Open the chat with the button at the bottom right. Sign in to the inbox in another window to answer:
-while an agent of the line is online the widget is in live-chat mode, otherwise in messenger mode.</p>
-<pre>&lt;script src="/widget.js" data-line="LINE_ID" async&gt;&lt;/script&gt;</pre>
-<script src="/widget.js" data-line="LINE_ID" async></script>
-</body></html>
-`

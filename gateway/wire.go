@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
@@ -55,6 +56,13 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		CookieSecure:     cfg.CookieSecure(),
 		LoginMaxFailures: cfg.LoginMaxFailures,
 		LoginWindow:      cfg.LoginWindow,
+
+		LoginMaxFailuresPerAddress: cfg.LoginMaxFailuresPerAddress,
+		LoginMaxInFlight:           cfg.LoginMaxInFlight,
+		LoginAlertFailures:         cfg.LoginAlertFailures,
+		PublicURL:                  cfg.PublicURL,
+		OnLoginLock:                func(scope string) { m.loginLocks.WithLabelValues(scope).Inc() },
+		OnLoginAlert:               m.loginAlerts.Inc,
 	}, log)
 	// The websocket and files routes go before Mount, whose catch-all 404
 	// ends /api/v1.
@@ -68,14 +76,33 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		MaxFrameBytes:     cfg.WidgetMaxFrame,
 		SessionsPerMinute: cfg.WidgetSessionRate,
 		MessagesPerMinute: cfg.WidgetMessageRate,
+
+		VisitorUploadQuota:   cfg.VisitorUploadQuota,
+		LineUploadQuota:      cfg.LineUploadQuota,
+		FramesPerMinute:      cfg.WidgetFrameRate,
+		MaxSocketsPerVisitor: cfg.WidgetMaxSockets,
 	}, log)
 	w.Mount(app)
 	web.Mount(app)
 	mountDemo(app, boot.DemoLineID)
 	mountFallback(app)
 
-	sched := scheduler.New(svc, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule}, log)
+	sched := scheduler.New(scheduler.Jobs{
+		Inbox:   svc,
+		Uploads: orphanSweep{files: fs, now: svc.Now, ttl: cfg.UploadOrphanTTL},
+	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, SweepUploads: cfg.UploadSweepSchedule}, log)
 	return parts{app: app, events: events, widget: w, scheduler: sched}, boot, nil
+}
+
+// orphanSweep deletes uploads older than ttl that no message carries.
+type orphanSweep struct {
+	files *files.Store
+	now   func() time.Time
+	ttl   time.Duration
+}
+
+func (o orphanSweep) SweepUploads(ctx context.Context) (int, error) {
+	return o.files.DeleteOrphans(ctx, o.now().Add(-o.ttl))
 }
 
 func isAsset(path string) bool {

@@ -14,6 +14,11 @@ var (
 	ErrInvalid      = errors.New("invalid input")
 	ErrBlocked      = errors.New("contact is blocked")
 	ErrUnauthorized = errors.New("not signed in")
+	// ErrQuota is a write refused because its owner's quota is used up.
+	ErrQuota = errors.New("quota exceeded")
+	// ErrClientIDReused is a message whose client id already names a
+	// different message of the conversation.
+	ErrClientIDReused = errors.New("the clientId already names a different message")
 )
 
 // FieldError is bad input in one named field.

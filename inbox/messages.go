@@ -104,7 +104,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	if !c.Open() && !in.Comment {
 		// A retry of a message stored before the close is still answered.
 		if old, err := s.messageByClientID(ctx, convID, in.ClientID); err == nil {
-			return old, true, nil
+			return sameRetry(old, in)
 		}
 		return nil, false, conflict("conversation is %s", c.Status)
 	}
@@ -117,8 +117,14 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(),
 	}
 	old, err := s.insertMessage(ctx, m, c.Seq+1)
-	if err != nil || (old != nil && old.Seq <= c.Seq) {
-		return old, old != nil, err
+	if err != nil {
+		return nil, false, err
+	}
+	if old != nil && !old.sameAs(in) {
+		return nil, false, reusedClientID(in.ClientID)
+	}
+	if old != nil && old.Seq <= c.Seq {
+		return old, true, nil
 	}
 	duplicate = old != nil
 	if duplicate {
@@ -154,6 +160,33 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: r})
 	}
 	return m, duplicate, nil
+}
+
+// sameRetry answers a retry found stored: the stored message, or
+// ErrClientIDReused when the "retry" says something else.
+func sameRetry(old *Message, in MessageInput) (*Message, bool, error) {
+	if !old.sameAs(in) {
+		return nil, false, reusedClientID(in.ClientID)
+	}
+	return old, true, nil
+}
+
+func reusedClientID(id string) error {
+	return fmt.Errorf("clientId %q: %w", id, ErrClientIDReused)
+}
+
+// sameAs reports whether in is a retry of m: the same text, comment flag
+// and attached files.
+func (m *Message) sameAs(in MessageInput) bool {
+	if m.Text != in.Text || m.Comment != in.Comment || len(m.Attachments) != len(in.Attachments) {
+		return false
+	}
+	for i := range m.Attachments {
+		if m.Attachments[i].FileID != in.Attachments[i].FileID {
+			return false
+		}
+	}
+	return true
 }
 
 // insertMessage stores m with seq, the conversation's next one. The unique

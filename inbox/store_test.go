@@ -85,13 +85,17 @@ func TestAppendIsIdempotentByClientID(t *testing.T) {
 	if err != nil || dup1 {
 		t.Fatalf("first append: dup=%v err=%v", dup1, err)
 	}
-	in.Text = "a retry carries the same id"
 	m2, dup2, err := f.svc.Append(f.ctx, inbox.System, c.ID, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !dup2 || m2.ID != m1.ID || m2.Seq != m1.Seq || m2.Text != "Are you there?" {
 		t.Fatalf("retry returned dup=%v %+v, want the stored message %+v", dup2, m2, m1)
+	}
+	// The same id with another text is no retry: refused, nothing stored.
+	in.Text = "my card number is 4111 1111 1111 1111"
+	if m, _, err := f.svc.Append(f.ctx, inbox.System, c.ID, in); !errors.Is(err, inbox.ErrClientIDReused) {
+		t.Fatalf("same clientId, other text: %+v, %v; want ErrClientIDReused", m, err)
 	}
 	ms := f.messages(t, c.ID)
 	if len(ms) != 2 { // the opening message and one "Are you there?"

@@ -1,7 +1,7 @@
 // Package scheduler runs Switchboard's timed jobs on robfig/cron with a
-// seconds field. Today it ends the rating wait of closing conversations;
-// presence by business hours, inactivity and missed-conversation alerts
-// join it as they are built.
+// seconds field. Today it ends the rating wait of closing conversations
+// and deletes uploads nobody sent; presence by business hours, inactivity
+// and missed-conversation alerts join it as they are built.
 package scheduler
 
 import (
@@ -19,25 +19,43 @@ type Inbox interface {
 	CloseExpired(ctx context.Context) (int, error)
 }
 
+// Uploads is what the scheduler needs of the file store.
+type Uploads interface {
+	// SweepUploads deletes uploads that stayed unsent for too long.
+	SweepUploads(ctx context.Context) (int, error)
+}
+
+// Jobs are the parts whose work the scheduler runs; a nil part's job is
+// not scheduled.
+type Jobs struct {
+	Inbox   Inbox
+	Uploads Uploads
+}
+
 // Config sets the jobs' schedules (cron specs with seconds).
 type Config struct {
 	// CloseExpired runs the rating-timeout job; default every 10 s.
 	CloseExpired string
+	// SweepUploads runs the unsent-upload sweep; default every 10 min.
+	SweepUploads string
 	// JobTimeout bounds one run of a job; default 1 min.
 	JobTimeout time.Duration
 }
 
 // Scheduler runs the jobs until its context ends.
 type Scheduler struct {
-	inbox Inbox
-	cfg   Config
-	log   *slog.Logger
+	jobs Jobs
+	cfg  Config
+	log  *slog.Logger
 }
 
 // New builds a scheduler.
-func New(inbox Inbox, cfg Config, log *slog.Logger) *Scheduler {
+func New(jobs Jobs, cfg Config, log *slog.Logger) *Scheduler {
 	if cfg.CloseExpired == "" {
 		cfg.CloseExpired = "*/10 * * * * *"
+	}
+	if cfg.SweepUploads == "" {
+		cfg.SweepUploads = "0 */10 * * * *"
 	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = time.Minute
@@ -45,15 +63,32 @@ func New(inbox Inbox, cfg Config, log *slog.Logger) *Scheduler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Scheduler{inbox: inbox, cfg: cfg, log: log.With("component", "scheduler")}
+	return &Scheduler{jobs: jobs, cfg: cfg, log: log.With("component", "scheduler")}
+}
+
+// job is one scheduled piece of work: it returns how many things it did.
+type job struct {
+	name string
+	spec string
+	run  func(ctx context.Context) (int, error)
+	done string // logged with the count when it did something
 }
 
 // Run starts the jobs and blocks until ctx ends; it then waits for running
 // jobs to finish. Every job is idempotent, so several nodes may run it.
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
-	if _, err := c.AddFunc(s.cfg.CloseExpired, func() { s.closeExpired(ctx) }); err != nil {
-		return fmt.Errorf("scheduler: close-expired schedule %q: %w", s.cfg.CloseExpired, err)
+	var jobs []job
+	if s.jobs.Inbox != nil {
+		jobs = append(jobs, job{"close-expired", s.cfg.CloseExpired, s.jobs.Inbox.CloseExpired, "closed conversations after the rating wait"})
+	}
+	if s.jobs.Uploads != nil {
+		jobs = append(jobs, job{"sweep-uploads", s.cfg.SweepUploads, s.jobs.Uploads.SweepUploads, "deleted uploads that were never sent"})
+	}
+	for _, j := range jobs {
+		if _, err := c.AddFunc(j.spec, func() { s.run(ctx, j) }); err != nil {
+			return fmt.Errorf("scheduler: %s schedule %q: %w", j.name, j.spec, err)
+		}
 	}
 	c.Start()
 	<-ctx.Done()
@@ -61,14 +96,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Scheduler) closeExpired(parent context.Context) {
+func (s *Scheduler) run(parent context.Context, j job) {
 	ctx, cancel := context.WithTimeout(parent, s.cfg.JobTimeout)
 	defer cancel()
-	n, err := s.inbox.CloseExpired(ctx)
+	n, err := j.run(ctx)
 	switch {
 	case err != nil && parent.Err() == nil:
-		s.log.Error("close expired conversations", "err", err)
+		s.log.Error("scheduled job failed", "job", j.name, "err", err)
 	case n > 0:
-		s.log.Info("closed conversations after the rating wait", "count", n)
+		s.log.Info(j.done, "job", j.name, "count", n)
 	}
 }

@@ -20,7 +20,7 @@ func (c *countingInbox) CloseExpired(context.Context) (int, error) {
 
 func TestRunsTheJobOnScheduleAndStopsWithTheContext(t *testing.T) {
 	in := &countingInbox{}
-	s := scheduler.New(in, scheduler.Config{CloseExpired: "* * * * * *"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := scheduler.New(scheduler.Jobs{Inbox: in}, scheduler.Config{CloseExpired: "* * * * * *"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -48,8 +48,34 @@ func TestRunsTheJobOnScheduleAndStopsWithTheContext(t *testing.T) {
 }
 
 func TestBadScheduleIsAnError(t *testing.T) {
-	s := scheduler.New(&countingInbox{}, scheduler.Config{CloseExpired: "every now and then"}, nil)
+	s := scheduler.New(scheduler.Jobs{Inbox: &countingInbox{}}, scheduler.Config{CloseExpired: "every now and then"}, nil)
 	if err := s.Run(context.Background()); err == nil {
 		t.Fatal("want an error for a bad schedule")
+	}
+}
+
+type countingUploads struct{ calls atomic.Int32 }
+
+func (c *countingUploads) SweepUploads(context.Context) (int, error) {
+	c.calls.Add(1)
+	return 0, nil
+}
+
+func TestRunsTheUploadSweep(t *testing.T) {
+	up := &countingUploads{}
+	s := scheduler.New(scheduler.Jobs{Uploads: up}, scheduler.Config{SweepUploads: "* * * * * *"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for up.calls.Load() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the upload sweep did not run in 5 s (scheduled every second)")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,6 +17,10 @@ import (
 	"github.com/switchboard-chat/switchboard/inbox"
 )
 
+// closeTooManySockets is the reason of the close frame (1008) a visitor's
+// socket gets past Config.MaxSocketsPerVisitor.
+const closeTooManySockets = "too many connections for this visitor"
+
 // localVisitor carries the checked visitor from the upgrade check to the
 // websocket handler.
 const localVisitor = "widget.visitor"
@@ -92,6 +96,13 @@ func (w *Widget) serveConn(ws *websocket.Conn) {
 		return
 	}
 	defer w.live.Done()
+	if !w.sockets.add(v.ID, w.cfg.MaxSocketsPerVisitor) {
+		// Close code 1008 (policy violation): clients do not reconnect.
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, closeTooManySockets),
+			time.Now().Add(time.Second))
+		return
+	}
+	defer w.sockets.done(v.ID)
 	ctx, cancel := context.WithCancel(w.base)
 	c := &conn{
 		w: w, ws: ws, v: v, ctx: ctx, cancel: cancel,
@@ -280,6 +291,12 @@ func (c *conn) handle(data []byte) {
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "a frame must be a JSON object with a type"})
+		return
+	}
+	if f.Type != "send" && !c.w.frames.allow(c.v.ID) {
+		// Every frame but send (which has its own limit) draws on one
+		// budget per visitor, over all their sockets.
+		c.sendFrame(errorFrame{Type: "error", Code: errRateLimited.code, Message: errRateLimited.msg})
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, frameTimeout)

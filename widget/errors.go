@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
-	"github.com/switchboard-chat/switchboard/inbox/api"
+	"github.com/switchboard-chat/switchboard/inbox/httperr"
 )
 
 // refusal is a request the widget turns down with a status and a code.
@@ -14,6 +14,7 @@ type refusal struct {
 	status int
 	code   string
 	msg    string
+	field  string
 }
 
 func (r *refusal) Error() string { return r.code + ": " + r.msg }
@@ -29,36 +30,27 @@ var (
 )
 
 func writeError(c *fiber.Ctx, status int, code, msg, field string) error {
-	return c.Status(status).JSON(api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: msg, Field: field}})
+	return httperr.Write(c, status, code, msg, field)
 }
 
-// fail maps an error to its HTTP answer, in the agent API's JSON shape.
+// fail answers err in the agent API's JSON shape: the widget's own
+// refusals, then httperr's mapping; anything else is logged and a 500.
 func (w *Widget) fail(c *fiber.Ctx, err error) error {
 	var r *refusal
-	var fe *inbox.FieldError
-	var ferr *fiber.Error
 	switch {
 	case errors.As(err, &r):
-		return writeError(c, r.status, r.code, r.msg, "")
+		return writeError(c, r.status, r.code, r.msg, r.field)
 	case errors.Is(err, errBadToken):
 		return writeError(c, fiber.StatusUnauthorized, "token", err.Error(), "")
-	case errors.As(err, &fe):
-		return writeError(c, fiber.StatusBadRequest, "invalid", fe.Error(), fe.Field)
-	case errors.Is(err, inbox.ErrInvalid):
-		return writeError(c, fiber.StatusBadRequest, "invalid", err.Error(), "")
 	case errors.Is(err, inbox.ErrNotFound):
+		// Never say what was not found: ids of others reveal nothing.
 		return writeError(c, fiber.StatusNotFound, "not_found", "not found", "")
-	case errors.Is(err, inbox.ErrBlocked):
-		return writeError(c, fiber.StatusForbidden, "blocked", err.Error(), "")
-	case errors.Is(err, inbox.ErrForbidden):
-		return writeError(c, fiber.StatusForbidden, "forbidden", "you may not do this", "")
-	case errors.Is(err, inbox.ErrConflict):
-		return writeError(c, fiber.StatusConflict, "conflict", err.Error(), "")
-	case errors.As(err, &ferr):
-		return writeError(c, ferr.Code, "http", ferr.Message, "")
 	}
-	w.log.Error("visitor request failed", "method", c.Method(), "path", c.Path(), "err", err)
-	return writeError(c, fiber.StatusInternalServerError, "internal", "internal error", "")
+	status, d, ok := httperr.Map(err)
+	if !ok {
+		w.log.Error("visitor request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	return writeError(c, status, d.Code, d.Message, d.Field)
 }
 
 // frameError is the code and message of an error frame for err.
@@ -76,6 +68,10 @@ func (w *Widget) frameError(err error) (code, msg string) {
 		return "blocked", "you cannot send messages"
 	case errors.Is(err, inbox.ErrNotFound):
 		return "not_found", "no such conversation"
+	case errors.Is(err, inbox.ErrClientIDReused):
+		return "client_id_reused", "this clientId was already used for a different message; use a new clientId for a new message"
+	case errors.Is(err, inbox.ErrQuota):
+		return "quota", "quota used up"
 	case errors.Is(err, inbox.ErrConflict):
 		return "conflict", err.Error()
 	case errors.Is(err, inbox.ErrForbidden):

@@ -24,17 +24,41 @@ func (w *Widget) uploadFiles(c *fiber.Ctx) error {
 	if !w.messages.allow("upload:" + v.ID) {
 		return w.fail(c, errRateLimited)
 	}
-	atts, err := w.files.Upload(c, fileOwner(v))
+	// One visitor's uploads are counted one after the other, so parallel
+	// requests cannot each spend the same remaining quota.
+	defer w.uploadLocks.Lock(v.ID)()
+	budget, err := w.uploadBudget(c.UserContext(), v)
 	if err != nil {
-		if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
-			return writeError(c, fiber.StatusRequestEntityTooLarge, "too_large", err.Error(), "file")
-		}
+		return w.fail(c, err)
+	}
+	atts, err := w.files.Upload(c, fileOwner(v), v.LineID, budget)
+	if err != nil {
 		return w.fail(c, err)
 	}
 	if atts == nil {
 		atts = []inbox.Attachment{}
 	}
 	return c.JSON(fiber.Map{"files": atts})
+}
+
+// uploadBudget is what the visitor may still upload now: the smaller of
+// what is left of their own quota and of their line's, in the last
+// UploadQuotaWindow. Nothing left is an ErrQuota refusal.
+func (w *Widget) uploadBudget(ctx context.Context, v visitor) (int64, error) {
+	since := w.svc.Now().Add(-UploadQuotaWindow)
+	mine, err := w.files.Used(ctx, fileOwner(v), "", since)
+	if err != nil {
+		return 0, fmt.Errorf("widget: uploads of %s: %w", v.ID, err)
+	}
+	line, err := w.files.Used(ctx, "", v.LineID, since)
+	if err != nil {
+		return 0, fmt.Errorf("widget: uploads on line %s: %w", v.LineID, err)
+	}
+	budget := min(w.cfg.VisitorUploadQuota-mine, w.cfg.LineUploadQuota-line)
+	if budget <= 0 {
+		return 0, fmt.Errorf("widget: upload by %s: no upload quota left for %s: %w", v.ID, UploadQuotaWindow, inbox.ErrQuota)
+	}
+	return budget, nil
 }
 
 // downloadFile is GET /widget/v1/files/:id: a file the visitor uploaded or

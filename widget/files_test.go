@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,23 +81,29 @@ func TestVisitorsCannotReachEachOther(t *testing.T) {
 
 	// An agent's file attached to B's conversation: B may see it; attached
 	// to a comment only, B may not.
-	h.files.put("agentfile", memFile{owner: "agent:" + h.agent.AgentID, att: inbox.Attachment{FileID: "agentfile", Name: "a.txt", Size: 1}, body: []byte("A")})
-	h.files.put("notefile", memFile{owner: "agent:" + h.agent.AgentID, att: inbox.Attachment{FileID: "notefile", Name: "n.txt", Size: 1}, body: []byte("N")})
+	agentFile, err := h.files.Put(h.ctx, "agent:"+h.agent.AgentID, "a.txt", "text/plain", strings.NewReader("A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noteFile, err := h.files.Put(h.ctx, "agent:"+h.agent.AgentID, "n.txt", "text/plain", strings.NewReader("N"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range []inbox.MessageInput{
-		{AuthorKind: inbox.AuthorAgent, Attachments: []inbox.Attachment{{FileID: "agentfile", Name: "a.txt", Size: 1}}},
-		{AuthorKind: inbox.AuthorAgent, Comment: true, Attachments: []inbox.Attachment{{FileID: "notefile", Name: "n.txt", Size: 1}}},
+		{AuthorKind: inbox.AuthorAgent, Attachments: []inbox.Attachment{agentFile}},
+		{AuthorKind: inbox.AuthorAgent, Comment: true, Attachments: []inbox.Attachment{noteFile}},
 	} {
 		if _, _, err := h.svc.Append(h.ctx, h.agent, ack.ConversationID, m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if st := get(b.Token, "/widget/v1/files/agentfile"); st != http.StatusOK {
+	if st := get(b.Token, "/widget/v1/files/"+agentFile.FileID); st != http.StatusOK {
 		t.Fatalf("B downloading the agent's file in their chat: %d", st)
 	}
-	if st := get(b.Token, "/widget/v1/files/notefile"); st != http.StatusNotFound {
+	if st := get(b.Token, "/widget/v1/files/"+noteFile.FileID); st != http.StatusNotFound {
 		t.Fatalf("B downloading a file of an internal comment: %d", st)
 	}
-	if st := get(a.Token, "/widget/v1/files/agentfile"); st != http.StatusNotFound {
+	if st := get(a.Token, "/widget/v1/files/"+agentFile.FileID); st != http.StatusNotFound {
 		t.Fatalf("A downloading the agent's file in B's chat: %d", st)
 	}
 }

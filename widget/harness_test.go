@@ -3,8 +3,6 @@ package widget_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,10 +18,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/api"
+	"github.com/switchboard-chat/switchboard/inbox/files"
 	"github.com/switchboard-chat/switchboard/inbox/inboxtest"
 	"github.com/switchboard-chat/switchboard/inbox/realtime"
 	"github.com/switchboard-chat/switchboard/widget"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // These tests run the widget in a Fiber app configured like the gateway's
@@ -53,7 +50,7 @@ type harness struct {
 	addr  string
 	line  *inbox.Line
 	agent inbox.Actor
-	files *memFiles
+	files *files.Store
 	// stop ends the widget's Run: every websocket is closed with 1001.
 	stop context.CancelFunc
 }
@@ -87,9 +84,11 @@ func newHarness(t *testing.T, mods ...func(*widget.Config)) *harness {
 	for _, m := range mods {
 		m(&cfg)
 	}
-	h.files = &memFiles{store: store, files: map[string]memFile{}}
+	h.files = files.New(store.Database(), 4<<20)
 	w := widget.New(svc, hub, h.files, cfg, log)
-	app := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log), BodyLimit: 4 << 20})
+	// Configured like the gateway's: bodies stream, multipart is not parsed ahead.
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log), BodyLimit: 1 << 20,
+		StreamRequestBody: true, DisablePreParseMultipartForm: true})
 	app.Use(func(c *fiber.Ctx) error {
 		c.Set("X-Frame-Options", "DENY")
 		return c.Next()
@@ -334,89 +333,4 @@ func (c *client) waitFor2(a, b string) frame {
 	}
 	c.t.Fatalf("no %s or %s frame within %s", a, b, wait)
 	return frame{}
-}
-
-// memFiles is an in-memory FileStore; what it knows of messages it reads
-// from the store, like inbox/files does.
-type memFiles struct {
-	store *inbox.Store
-	mu    sync.Mutex
-	files map[string]memFile
-}
-
-type memFile struct {
-	owner string
-	att   inbox.Attachment
-	body  []byte
-}
-
-var _ widget.FileStore = (*memFiles)(nil)
-
-func (m *memFiles) Upload(c *fiber.Ctx, owner string) ([]inbox.Attachment, error) {
-	form, err := c.MultipartForm()
-	if err != nil || len(form.File["file"]) == 0 {
-		return nil, inbox.ErrInvalid
-	}
-	var out []inbox.Attachment
-	for _, fh := range form.File["file"] {
-		f, err := fh.Open()
-		if err != nil {
-			return nil, err
-		}
-		body, _ := io.ReadAll(f)
-		_ = f.Close()
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		att := inbox.Attachment{FileID: hex.EncodeToString(b), Name: fh.Filename, ContentType: "text/plain", Size: int64(len(body))}
-		m.mu.Lock()
-		m.files[att.FileID] = memFile{owner: owner, att: att, body: body}
-		m.mu.Unlock()
-		out = append(out, att)
-	}
-	return out, nil
-}
-
-func (m *memFiles) put(id string, f memFile) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.files[id] = f
-}
-
-func (m *memFiles) Send(c *fiber.Ctx, id string) error {
-	m.mu.Lock()
-	f, ok := m.files[id]
-	m.mu.Unlock()
-	if !ok {
-		return inbox.ErrNotFound
-	}
-	c.Set(fiber.HeaderContentDisposition, "attachment")
-	return c.Send(f.body)
-}
-
-func (m *memFiles) Owner(_ context.Context, id string) (string, inbox.Attachment, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f, ok := m.files[id]
-	if !ok {
-		return "", inbox.Attachment{}, inbox.ErrNotFound
-	}
-	return f.owner, f.att, nil
-}
-
-func (m *memFiles) AttachedTo(ctx context.Context, id string) ([]string, error) {
-	cur, err := m.store.Database().Collection("messages").Find(ctx, bson.M{"attachments.fileId": id, "comment": false})
-	if err != nil {
-		return nil, err
-	}
-	var docs []struct {
-		ConversationID string `bson:"conversationId"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = d.ConversationID
-	}
-	return out, nil
 }

@@ -106,3 +106,31 @@ func (m *modeCache) get(ctx context.Context, lineID, key string) (inbox.Mode, er
 	}
 	return e.mode, nil
 }
+
+// socketCount counts each visitor's open websockets.
+type socketCount struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func newSocketCount() *socketCount { return &socketCount{n: map[string]int{}} }
+
+// add counts one more socket of visitor id unless it has max already.
+func (s *socketCount) add(id string, max int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[id] >= max {
+		return false
+	}
+	s.n[id]++
+	return true
+}
+
+// done counts a socket of visitor id gone.
+func (s *socketCount) done(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[id]--; s.n[id] <= 0 {
+		delete(s.n, id)
+	}
+}

@@ -40,6 +40,16 @@ type Config struct {
 	MessagesPerMinute int
 	// HistoryLimit is how many messages a session or history answer holds.
 	HistoryLimit int
+	// VisitorUploadQuota is the most bytes one visitor may upload in
+	// UploadQuotaWindow; LineUploadQuota the most all visitors of one line
+	// may.
+	VisitorUploadQuota int64
+	LineUploadQuota    int64
+	// FramesPerMinute caps the websocket frames of one visitor other than
+	// send (typing, read, rate, transcript, hello), over all their sockets.
+	FramesPerMinute int
+	// MaxSocketsPerVisitor caps the open websockets of one visitor.
+	MaxSocketsPerVisitor int
 }
 
 // Defaults for zero Config fields.
@@ -49,6 +59,14 @@ const (
 	DefaultSessionsPerMinute = 30
 	DefaultMessagesPerMinute = 120
 	DefaultHistoryLimit      = 100
+	// DefaultVisitorUploadQuota and DefaultLineUploadQuota are per
+	// UploadQuotaWindow.
+	DefaultVisitorUploadQuota   = 50 << 20
+	DefaultLineUploadQuota      = 2 << 30
+	DefaultFramesPerMinute      = 120
+	DefaultMaxSocketsPerVisitor = 10
+	// UploadQuotaWindow is the rolling window of the upload quotas.
+	UploadQuotaWindow = 24 * time.Hour
 )
 
 // Websocket timings of the protocol (docs/widget-protocol.md, section 4).
@@ -71,11 +89,16 @@ const (
 // Send, Owner and AttachedTo, and is wired in as it is. A
 // nil FileStore turns attachments off.
 type FileStore interface {
-	// Upload stores the request's multipart files (field "file", one or
-	// more) for owner and describes them. A file over the size limit is an
-	// error wrapping fiber.ErrRequestEntityTooLarge; bad input wraps
-	// inbox.ErrInvalid.
-	Upload(c *fiber.Ctx, owner string) ([]inbox.Attachment, error)
+	// Upload streams the request's multipart files (field "file", one or
+	// more) into the store for owner, recording line, and describes them.
+	// A file over the size limit is an error wrapping
+	// fiber.ErrRequestEntityTooLarge; more than budget bytes in all (when
+	// budget > 0) wraps inbox.ErrQuota; bad input wraps inbox.ErrInvalid.
+	// Nothing of a refused request stays stored.
+	Upload(c *fiber.Ctx, owner, line string, budget int64) ([]inbox.Attachment, error)
+	// Used adds up the bytes uploaded since a time by owner or, with
+	// owner "", through line.
+	Used(ctx context.Context, owner, line string, since time.Time) (int64, error)
 	// Send writes the file to the response: images inline, everything
 	// else (SVG and HTML always) as a download.
 	Send(c *fiber.Ctx, id string) error
@@ -99,9 +122,14 @@ type Widget struct {
 	sessions     *limiter
 	messages     *limiter
 	modes        *modeCache
+	frames       *limiter
 	// visitorLocks: two tabs sending a first message at once open one
-	// conversation, not two.
+	// conversation, not two. uploadLocks: one visitor's parallel uploads
+	// are counted against the quota one after the other.
 	visitorLocks keyed.Mutex
+	uploadLocks  keyed.Mutex
+	// sockets counts each visitor's open websockets.
+	sockets      *socketCount
 	writeBuffers sync.Pool
 
 	// base ends every websocket when Run stops.
@@ -135,6 +163,18 @@ func New(svc *inbox.Service, hub *realtime.Hub, files FileStore, cfg Config, log
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = DefaultHistoryLimit
 	}
+	if cfg.VisitorUploadQuota <= 0 {
+		cfg.VisitorUploadQuota = DefaultVisitorUploadQuota
+	}
+	if cfg.LineUploadQuota <= 0 {
+		cfg.LineUploadQuota = DefaultLineUploadQuota
+	}
+	if cfg.FramesPerMinute <= 0 {
+		cfg.FramesPerMinute = DefaultFramesPerMinute
+	}
+	if cfg.MaxSocketsPerVisitor <= 0 {
+		cfg.MaxSocketsPerVisitor = DefaultMaxSocketsPerVisitor
+	}
 	if len(cfg.Secret) == 0 {
 		cfg.Secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.Secret)
@@ -149,6 +189,8 @@ func New(svc *inbox.Service, hub *realtime.Hub, files FileStore, cfg Config, log
 		assets:       loadAssets(log),
 		sessions:     newLimiter(cfg.SessionsPerMinute, time.Now),
 		messages:     newLimiter(cfg.MessagesPerMinute, time.Now),
+		frames:       newLimiter(cfg.FramesPerMinute, time.Now),
+		sockets:      newSocketCount(),
 		modes:        newModeCache(svc),
 		base:         base, stop: stop,
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/inbox/httperr"
 )
 
 // Config are the API's settings.
@@ -169,46 +170,24 @@ func (a *API) Mount(r fiber.Router) {
 	})
 }
 
-// ErrorBody is the JSON shape of every error.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
+// ErrorBody is the JSON shape of every error (see package httperr).
+type ErrorBody = httperr.Body
 
 // ErrorDetail describes an error; Field names the offending input field.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
+type ErrorDetail = httperr.Detail
 
 func writeError(c *fiber.Ctx, status int, code, msg, field string) error {
-	return c.Status(status).JSON(ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Field: field}})
+	return httperr.Write(c, status, code, msg, field)
 }
 
-// fail maps an error to its HTTP status: the one place that does.
+// fail answers err: known errors by httperr's mapping, anything else is
+// logged and a 500.
 func (a *API) fail(c *fiber.Ctx, err error) error {
-	var fe *inbox.FieldError
-	var ferr *fiber.Error
-	switch {
-	case errors.As(err, &fe):
-		return writeError(c, fiber.StatusBadRequest, "invalid", fe.Error(), fe.Field)
-	case errors.Is(err, inbox.ErrInvalid):
-		return writeError(c, fiber.StatusBadRequest, "invalid", err.Error(), "")
-	case errors.Is(err, inbox.ErrUnauthorized):
-		return writeError(c, fiber.StatusUnauthorized, "unauthorized", "sign in first", "")
-	case errors.Is(err, inbox.ErrForbidden):
-		return writeError(c, fiber.StatusForbidden, "forbidden", "you may not do this", "")
-	case errors.Is(err, inbox.ErrNotFound):
-		return writeError(c, fiber.StatusNotFound, "not_found", err.Error(), "")
-	case errors.Is(err, inbox.ErrBlocked):
-		return writeError(c, fiber.StatusForbidden, "blocked", err.Error(), "")
-	case errors.Is(err, inbox.ErrConflict):
-		return writeError(c, fiber.StatusConflict, "conflict", err.Error(), "")
-	case errors.As(err, &ferr):
-		return writeError(c, ferr.Code, "http", ferr.Message, "")
+	status, d, ok := httperr.Map(err)
+	if !ok {
+		a.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
-	a.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-	return writeError(c, fiber.StatusInternalServerError, "internal", "internal error", "")
+	return httperr.Write(c, status, d.Code, d.Message, d.Field)
 }
 
 // ErrorHandler renders errors raised outside the handlers (body too large,

@@ -11,7 +11,9 @@ import (
 
 // FileStore is what the API needs of the attachment store.
 type FileStore interface {
-	Upload(c *fiber.Ctx, owner string) ([]inbox.Attachment, error)
+	// Upload stores the request's multipart files for owner, held to
+	// budget bytes in all when budget > 0 (see files.Store.Upload).
+	Upload(c *fiber.Ctx, owner, line string, budget int64) ([]inbox.Attachment, error)
 	Send(c *fiber.Ctx, id string) error
 	Owner(ctx context.Context, id string) (string, inbox.Attachment, error)
 	AttachedToWithComments(ctx context.Context, id string) ([]string, error)
@@ -34,11 +36,8 @@ func (a *API) MountFiles(r fiber.Router, files FileStore) {
 }
 
 func (a *API) upload(c *fiber.Ctx) error {
-	atts, err := a.files.Upload(c, agentOwner(who(c).agent.ID))
+	atts, err := a.files.Upload(c, agentOwner(who(c).agent.ID), "", 0)
 	if err != nil {
-		if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
-			return writeError(c, fiber.StatusRequestEntityTooLarge, "too_large", err.Error(), "file")
-		}
 		return a.fail(c, err)
 	}
 	if len(atts) == 0 {

@@ -76,6 +76,8 @@ func (m *Meta) Attachment() inbox.Attachment {
 type metadata struct {
 	Owner       string `bson:"owner"`
 	ContentType string `bson:"contentType"`
+	// Line is the line a visitor's upload came through (per-line quotas).
+	Line string `bson:"line,omitempty"`
 }
 
 // fileDoc is a files.files document.
@@ -171,21 +173,35 @@ func notFound(id string) error {
 // refused with ErrTooLarge and nothing of it stays stored; the limit is
 // counted on the bytes read, whatever the client declared.
 func (s *Store) Put(ctx context.Context, owner, name, contentType string, r io.Reader) (inbox.Attachment, error) {
-	name = SanitizeName(name)
-	if owner == "" {
+	return s.put(ctx, putSpec{owner: owner, name: name, contentType: contentType, limit: s.max}, r)
+}
+
+// putSpec describes one file to store.
+type putSpec struct {
+	owner, line, name, contentType string
+	// limit is the most bytes the file may have; past it the file is
+	// refused: with ErrTooLarge when limit is the per-file limit, with
+	// inbox.ErrQuota when quota set it lower.
+	limit int64
+	quota bool
+}
+
+func (s *Store) put(ctx context.Context, p putSpec, r io.Reader) (inbox.Attachment, error) {
+	name := SanitizeName(p.name)
+	if p.owner == "" {
 		return inbox.Attachment{}, fmt.Errorf("files: store %q: no owner: %w", name, inbox.ErrInvalid)
 	}
-	lr := io.LimitReader(r, s.max+1)
+	lr := io.LimitReader(r, p.limit+1)
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(lr, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return inbox.Attachment{}, fmt.Errorf("files: read %q: %w", name, err)
 	}
 	head = head[:n]
-	ct := recordedType(head, contentType)
+	ct := recordedType(head, p.contentType)
 	id := newFileID()
 	up, err := s.bucket().OpenUploadStreamWithID(ctx, id, name,
-		options.GridFSUpload().SetMetadata(metadata{Owner: owner, ContentType: ct}))
+		options.GridFSUpload().SetMetadata(metadata{Owner: p.owner, ContentType: ct, Line: p.line}))
 	if err != nil {
 		return inbox.Attachment{}, fmt.Errorf("files: open upload of %q: %w", name, err)
 	}
@@ -193,8 +209,10 @@ func (s *Store) Put(ctx context.Context, owner, name, contentType string, r io.R
 	switch {
 	case err != nil:
 		err = fmt.Errorf("files: store %q: %w", name, err)
-	case size > s.max:
-		err = &tooLargeError{name: name, limit: s.max}
+	case size > p.limit && p.quota:
+		err = fmt.Errorf("files: store %q: the upload quota allows %d more bytes: %w", name, p.limit, inbox.ErrQuota)
+	case size > p.limit:
+		err = &tooLargeError{name: name, limit: p.limit}
 	}
 	if err != nil {
 		_ = up.Abort()

@@ -15,11 +15,13 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/files"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const svgDoc = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
@@ -37,12 +39,18 @@ func pngBytes(t *testing.T) []byte {
 
 // app mounts Upload and Send the way the gateway would; lastErr keeps the
 // error Upload returned.
-func app(st *files.Store, lastErr *error) *fiber.App {
-	a := fiber.New(fiber.Config{BodyLimit: 16 << 20})
+func app(st *files.Store, lastErr *error) *fiber.App { return appBudget(st, lastErr, 0) }
+
+// appBudget is app with an upload budget for every request. Like the
+// gateway, it streams bodies and never parses multipart forms ahead.
+func appBudget(st *files.Store, lastErr *error, budget int64) *fiber.App {
+	a := fiber.New(fiber.Config{BodyLimit: 64 << 10, StreamRequestBody: true, DisablePreParseMultipartForm: true})
 	a.Post("/files", func(c *fiber.Ctx) error {
-		atts, err := st.Upload(c, "visitor:v1")
+		atts, err := st.Upload(c, "visitor:v1", "line-1", budget)
 		*lastErr = err
 		switch {
+		case errors.Is(err, inbox.ErrQuota):
+			return c.SendStatus(fiber.StatusRequestEntityTooLarge)
 		case errors.Is(err, files.ErrTooLarge):
 			return c.SendStatus(fiber.StatusRequestEntityTooLarge)
 		case errors.Is(err, inbox.ErrInvalid):
@@ -185,6 +193,100 @@ func TestUploadTooLargeRollsBack(t *testing.T) {
 	}
 	if f, c := stored(t, ctx, db); f != 0 || c != 0 {
 		t.Fatalf("after a refused upload: %d files, %d chunks stored", f, c)
+	}
+}
+
+// TestUploadBudget: all files of a request together are held to the
+// budget; the file that passes it fails the request and nothing of the
+// request stays stored.
+func TestUploadBudget(t *testing.T) {
+	st, db, ctx := newStore(t, 0)
+	var lastErr error
+	a := appBudget(st, &lastErr, 250<<10)
+	resp, atts := upload(t, a, part{"a.bin", "", randomBytes(200<<10, 1)})
+	if resp.StatusCode != http.StatusOK || len(atts) != 1 {
+		t.Fatalf("within the budget: %d (%v)", resp.StatusCode, lastErr)
+	}
+	if _, err := st.Meta(ctx, atts[0].FileID); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = upload(t, a, part{"b.bin", "", randomBytes(200<<10, 2)}, part{"c.bin", "", randomBytes(100<<10, 3)})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !errors.Is(lastErr, inbox.ErrQuota) {
+		t.Fatalf("past the budget: %d, %v; want 413 and ErrQuota", resp.StatusCode, lastErr)
+	}
+	if f, _ := stored(t, ctx, db); f != 1 {
+		t.Fatalf("after a refused upload %d files are stored, want the 1 before it", f)
+	}
+	used, err := st.Used(ctx, "visitor:v1", "", time.Now().Add(-time.Hour))
+	if err != nil || used != 200<<10 {
+		t.Fatalf("used by the visitor: %d, %v; want %d", used, err, 200<<10)
+	}
+	used, err = st.Used(ctx, "", "line-1", time.Now().Add(-time.Hour))
+	if err != nil || used != 200<<10 {
+		t.Fatalf("used on the line: %d, %v; want %d", used, err, 200<<10)
+	}
+	if used, _ := st.Used(ctx, "visitor:v1", "", time.Now().Add(time.Hour)); used != 0 {
+		t.Fatalf("used since a later time: %d, want 0", used)
+	}
+}
+
+// TestUploadFileCount: more files than MaxFilesPerUpload is a 400 and
+// stores nothing.
+func TestUploadFileCount(t *testing.T) {
+	st, db, ctx := newStore(t, 0)
+	var lastErr error
+	a := app(st, &lastErr)
+	parts := make([]part, files.MaxFilesPerUpload+1)
+	for i := range parts {
+		parts[i] = part{fmt.Sprintf("f%d.txt", i), "text/plain", []byte("x")}
+	}
+	if resp, _ := upload(t, a, parts...); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("%d files: status %d (%v), want 400", len(parts), resp.StatusCode, lastErr)
+	}
+	if f, c := stored(t, ctx, db); f != 0 || c != 0 {
+		t.Fatalf("after a refused upload: %d files, %d chunks stored", f, c)
+	}
+}
+
+// TestDeleteOrphans: uploads older than the cutoff that no message carries
+// are deleted; attached ones and newer ones stay.
+func TestDeleteOrphans(t *testing.T) {
+	st, db, ctx := newStore(t, 0)
+	put := func(name string) inbox.Attachment {
+		a, err := st.Put(ctx, "visitor:v1", name, "text/plain", strings.NewReader(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	orphan, sent, comment := put("orphan.txt"), put("sent.txt"), put("comment.txt")
+	for _, m := range []bson.M{
+		{"_id": "m1", "conversationId": "c1", "comment": false, "attachments": bson.A{bson.M{"fileId": sent.FileID}}},
+		{"_id": "m2", "conversationId": "c1", "comment": true, "attachments": bson.A{bson.M{"fileId": comment.FileID}}},
+	} {
+		if _, err := db.Collection("messages").InsertOne(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.DeleteOrphans(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("cutoff before the uploads: deleted %d, %v; want 0", n, err)
+	}
+	if n, err := st.DeleteOrphans(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("cutoff after the uploads: deleted %d, %v; want 1", n, err)
+	}
+	if _, err := st.Meta(ctx, orphan.FileID); !errors.Is(err, inbox.ErrNotFound) {
+		t.Fatalf("the orphan is still there: %v", err)
+	}
+	for _, a := range []inbox.Attachment{sent, comment} {
+		if _, err := st.Meta(ctx, a.FileID); err != nil {
+			t.Fatalf("attached file %s: %v", a.Name, err)
+		}
+	}
+	if f, c := stored(t, ctx, db); f != 2 || c != 2 {
+		t.Fatalf("%d files, %d chunks left, want 2 and 2", f, c)
+	}
+	if n, err := st.DeleteOrphans(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("second sweep: deleted %d, %v; want 0", n, err)
 	}
 }
 

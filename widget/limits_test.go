@@ -1,0 +1,123 @@
+package widget_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/widget"
+)
+
+// TestEveryFrameIsRateLimited: 2,000 transcript frames from one visitor
+// are refused past the per-visitor frame budget, and the store sees a
+// bounded number of writes.
+func TestEveryFrameIsRateLimited(t *testing.T) {
+	const perMinute = 50
+	h := newHarness(t, func(c *widget.Config) { c.FramesPerMinute = perMinute })
+	s := h.session(nil)
+	c, _ := h.connect(s.Token, nil) // hello draws one frame of the budget
+	ack := c.sendMessage("c-1", "hello")
+	before, err := h.svc.Conversation(h.ctx, inbox.System, ack.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const frames = 2000
+	for i := range frames {
+		email := "ada@example.com"
+		if i%2 == 1 {
+			email = "bob@example.com"
+		}
+		c.write(map[string]any{"type": "transcript", "email": email})
+	}
+	refused := 0
+	deadline := time.Now().Add(wait)
+	for refused < frames-perMinute && time.Now().Before(deadline) {
+		f, ok := c.next(time.Until(deadline))
+		if ok && f.Type == "error" && f.Code == "rate_limited" {
+			refused++
+		}
+	}
+	if refused < frames-perMinute {
+		t.Fatalf("%d of %d transcript frames refused, want at least %d", refused, frames, frames-perMinute)
+	}
+	after, err := h.svc.Conversation(h.ctx, inbox.System, ack.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if writes := after.Version - before.Version; writes > perMinute {
+		t.Fatalf("%d conversation writes for %d transcript frames, want at most %d", writes, frames, perMinute)
+	}
+	// Typing and read frames draw on the same budget.
+	c.write(map[string]any{"type": "read", "seq": 1})
+	if f := c.waitFor("error"); f.Code != "rate_limited" {
+		t.Fatalf("read frame past the budget: %+v", f)
+	}
+}
+
+// TestSocketsPerVisitorAreCapped: past MaxSocketsPerVisitor a visitor's new
+// socket is closed with 1008; when one closes, a new one is welcome.
+func TestSocketsPerVisitorAreCapped(t *testing.T) {
+	h := newHarness(t, func(c *widget.Config) { c.MaxSocketsPerVisitor = 3 })
+	s := h.session(nil)
+	var open []*client
+	for range 3 {
+		c, _ := h.connect(s.Token, nil)
+		open = append(open, c)
+	}
+	ws, _, err := h.dial(s.Token, gatewayOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	_, _, err = ws.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Fatalf("fourth socket: %v, want close 1008", err)
+	}
+	_ = ws.Close()
+	// Another visitor is not affected.
+	other := h.session(nil)
+	h.connect(other.Token, nil)
+	// One of the three goes: a new one is welcome again.
+	_ = open[0].ws.Close()
+	deadline := time.Now().Add(wait)
+	for {
+		ws, _, err := h.dial(s.Token, gatewayOrigin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &client{t: t, ws: ws}
+		c.write(map[string]any{"type": "hello", "lastSeq": 0})
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		_, b, err := ws.ReadMessage()
+		_ = ws.Close()
+		if err == nil && len(b) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no socket welcome after one of three closed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // the server notices the close
+	}
+}
+
+// TestClientIDReusedWithOtherText: a retry (same clientId, same text) gets
+// the first ack; the same clientId with another text is refused with
+// client_id_reused and stores nothing.
+func TestClientIDReusedWithOtherText(t *testing.T) {
+	h := newHarness(t)
+	s := h.session(nil)
+	c, _ := h.connect(s.Token, nil)
+	first := c.sendMessage("c-1", "hello")
+	c.write(map[string]any{"type": "send", "clientId": "c-1", "text": "my card number"})
+	if f := c.waitFor2("ack", "error"); f.Type != "error" || f.Code != "client_id_reused" || f.ClientID != "c-1" {
+		t.Fatalf("same clientId, other text: %+v", f)
+	}
+	if again := c.sendMessage("c-1", "hello"); again.ID != first.ID || again.Seq != first.Seq {
+		t.Fatalf("retry acked %+v, want the first ack %+v", again, first)
+	}
+	msgs, err := h.svc.VisibleMessages(h.ctx, first.ConversationID, 0, 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("stored %d messages (%v), want 1", len(msgs), err)
+	}
+}
