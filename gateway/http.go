@@ -129,6 +129,10 @@ type pinger interface {
 func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName: "switchboard",
+		// Values from the request (route parameters, headers) are copied:
+		// handlers keep them in events that outlive the request, and
+		// Fiber's default zero-copy strings would change under them.
+		Immutable: true,
 		// Bodies stream: a handler runs after the first few KiB, uploads
 		// go to the file store as they arrive, and every other body is held
 		// to SWITCHBOARD_BODY_LIMIT by limitBodies before it is read.

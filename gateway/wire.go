@@ -81,6 +81,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		LineUploadQuota:      cfg.LineUploadQuota,
 		FramesPerMinute:      cfg.WidgetFrameRate,
 		MaxSocketsPerVisitor: cfg.WidgetMaxSockets,
+		BlockByAddress:       cfg.BlockByAddress,
 	}, log)
 	w.Mount(app)
 	web.Mount(app)

@@ -158,7 +158,12 @@ func (s *Service) BlockContact(ctx context.Context, a Actor, id string, blocked 
 		return nil, err
 	}
 	c.Blocked = blocked
-	return c, s.saveContact(ctx, c, c.Name)
+	if err := s.saveContact(ctx, c, c.Name); err != nil {
+		return nil, err
+	}
+	// A blocked visitor who drops their token comes back under the same
+	// verified user id, e-mail or address: still blocked.
+	return c, s.store.recordBlocks(ctx, c, s.Now())
 }
 
 func (s *Service) saveContact(ctx context.Context, c *Contact, oldName string) error {

@@ -168,9 +168,12 @@ type Contact struct {
 	CRMID        string            `bson:"crmId" json:"crmId"`
 	CRMURL       string            `bson:"crmUrl" json:"crmUrl"`
 	// TelegramUserID and the like let connectors find a returning contact.
-	TelegramUserID int64     `bson:"telegramUserId,omitempty" json:"telegramUserId,omitempty"`
-	CreatedAt      time.Time `bson:"createdAt" json:"createdAt"`
-	UpdatedAt      time.Time `bson:"updatedAt" json:"updatedAt"`
+	TelegramUserID int64 `bson:"telegramUserId,omitempty" json:"telegramUserId,omitempty"`
+	// Address is a website visitor's client address, kept only where
+	// blocking by address is on.
+	Address   string    `bson:"address,omitempty" json:"address,omitempty"`
+	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
 }
 
 // ConversationType says who wrote first.

@@ -57,6 +57,9 @@ type Service struct {
 	// order on a node; across nodes the unique indexes and the version
 	// check stay the arbiters.
 	convLocks keyed.Mutex
+	// visitorLocks: one visitor's tabs sending a first message at once
+	// open one conversation, not two.
+	visitorLocks keyed.Mutex
 	// dummyHash makes a login for an unknown e-mail cost as much as a real one.
 	dummyHash []byte
 }

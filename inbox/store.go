@@ -31,6 +31,10 @@ type Store struct {
 	// conversation, keyed by _id: the one lookup the embedded engine does
 	// without decoding every conversation.
 	latest *mongo.Collection
+	// blocks maps a blocked contact's identities (verified user id,
+	// e-mail, client address) to the contact, keyed by _id, so a blocked
+	// visitor with a new token is still that blocked contact.
+	blocks *mongo.Collection
 	// counterMu serialises counters within the process; see keyedMutex.
 	counterMu sync.Mutex
 	// exclusive is set when this process is the database's only writer (the
@@ -74,6 +78,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		sessions:      db.Collection("sessions"),
 		events:        db.Collection("events"),
 		latest:        db.Collection("latest"),
+		blocks:        db.Collection("blocks"),
 		exclusive:     o.Exclusive,
 	}, nil
 }

@@ -280,17 +280,27 @@ type ackFrame struct {
 // errBadFrame is a frame the protocol does not know.
 func errBadFrame(format string, args ...any) error { return refuse(0, "bad_frame", format, args...) }
 
-// handle acts on one client frame; a refused frame gets an error frame
-// and the connection stays open.
-func (c *conn) handle(data []byte) {
+// decodeFrame reads one client frame: a JSON object in valid UTF-8 with
+// a type. Anything else is a bad_frame refusal.
+func decodeFrame(data []byte) (inFrame, error) {
 	var f inFrame
 	if !utf8.Valid(data) {
 		// encoding/json would quietly turn bad bytes into U+FFFD.
-		c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "a frame must be valid UTF-8"})
-		return
+		return f, errBadFrame("a frame must be valid UTF-8")
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "a frame must be a JSON object with a type"})
+	if err := json.Unmarshal(data, &f); err != nil || f.Type == "" {
+		return inFrame{}, errBadFrame("a frame must be a JSON object with a type")
+	}
+	return f, nil
+}
+
+// handle acts on one client frame; a refused frame gets an error frame
+// and the connection stays open.
+func (c *conn) handle(data []byte) {
+	f, err := decodeFrame(data)
+	if err != nil {
+		code, msg := c.w.frameError(err)
+		c.sendFrame(errorFrame{Type: "error", Code: code, Message: msg})
 		return
 	}
 	if f.Type != "send" && !c.w.frames.allow(c.v.ID) {
@@ -301,7 +311,6 @@ func (c *conn) handle(data []byte) {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, frameTimeout)
 	defer cancel()
-	var err error
 	switch f.Type {
 	case "hello":
 		err = c.hello(f)

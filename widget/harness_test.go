@@ -87,7 +87,7 @@ func newHarness(t *testing.T, mods ...func(*widget.Config)) *harness {
 	h.files = files.New(store.Database(), 4<<20)
 	w := widget.New(svc, hub, h.files, cfg, log)
 	// Configured like the gateway's: bodies stream, multipart is not parsed ahead.
-	app := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log), BodyLimit: 1 << 20,
+	app := fiber.New(fiber.Config{Immutable: true, DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log), BodyLimit: 1 << 20,
 		StreamRequestBody: true, DisablePreParseMultipartForm: true})
 	app.Use(func(c *fiber.Ctx) error {
 		c.Set("X-Frame-Options", "DENY")

@@ -66,7 +66,7 @@ func (l *limiter) sweep(now time.Time) {
 // modeCache computes a line's mode once per change event, however many
 // visitor connections of the line receive that event.
 type modeCache struct {
-	svc   *inbox.Service
+	svc   Inbox
 	mu    sync.Mutex
 	lines map[string]*modeEntry
 }
@@ -78,7 +78,7 @@ type modeEntry struct {
 	err  error
 }
 
-func newModeCache(svc *inbox.Service) *modeCache {
+func newModeCache(svc Inbox) *modeCache {
 	return &modeCache{svc: svc, lines: map[string]*modeEntry{}}
 }
 

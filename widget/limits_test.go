@@ -121,3 +121,42 @@ func TestClientIDReusedWithOtherText(t *testing.T) {
 		t.Fatalf("stored %d messages (%v), want 1", len(msgs), err)
 	}
 }
+
+// TestSessionIsNotCached: the session and history answers carry the
+// visitor token and messages: no cache may keep them.
+func TestSessionIsNotCached(t *testing.T) {
+	h := newHarness(t)
+	var out sessionAnswer
+	resp := h.postSession(nil, &out)
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("session: Cache-Control %q, want no-store", cc)
+	}
+	resp = h.call("GET", "/widget/v1/history", bearer(out.Token), nil, nil)
+	if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || cc != "no-store" {
+		t.Errorf("history: %d, Cache-Control %q, want 200 and no-store", resp.StatusCode, cc)
+	}
+}
+
+// TestWelcomeAlwaysHasStatus: welcome carries "status" (null) even when
+// the visitor has no conversation, as the protocol lists it.
+func TestWelcomeAlwaysHasStatus(t *testing.T) {
+	h := newHarness(t)
+	s := h.session(nil)
+	ws, _, err := h.dial(s.Token, gatewayOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]any{"type": "hello", "lastSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	var welcome map[string]any
+	if err := ws.ReadJSON(&welcome); err != nil {
+		t.Fatal(err)
+	}
+	st, ok := welcome["status"]
+	if welcome["type"] != "welcome" || !ok || st != nil {
+		t.Fatalf("welcome without a conversation: %v; want \"status\": null", welcome)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -65,16 +64,15 @@ func viewOf(c *inbox.Conversation) *conversationView {
 	return &conversationView{ID: c.ID, Status: c.Status, Seq: c.Seq}
 }
 
-// Contact custom fields the widget keeps for identified visitors.
 const (
-	fieldUserID       = "userId"
-	fieldUserVerified = "userVerified"
 	// visitorNamePrefix names a visitor until the form or setUser does.
 	visitorNamePrefix = "Visitor "
 	maxUserIDChars    = 200
 )
 
 func (w *Widget) createSession(c *fiber.Ctx) error {
+	// The answer carries the visitor token: no cache may keep it.
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	if !w.sessions.allow(c.IP()) {
 		return w.fail(c, errRateLimited)
 	}
@@ -97,24 +95,20 @@ func (w *Widget) createSession(c *fiber.Ctx) error {
 	if err := checkSessionInput(&req); err != nil {
 		return w.fail(c, err)
 	}
-	verified := false
-	if req.User != nil && line.Channels.Widget.IdentitySecret != "" {
-		if !identityValid(line.Channels.Widget.IdentitySecret, req.User.ID, req.User.Hash) {
-			return w.fail(c, refuse(fiber.StatusForbidden, "identity", "identity verification failed: wrong or missing hash"))
-		}
-		verified = true
-	}
-	contact, err := w.resumeVisitor(ctx, req.Token, line.ID, req.User)
+	id, err := w.identity(c, line, req.User)
 	if err != nil {
 		return w.fail(c, err)
+	}
+	var contact *inbox.Contact
+	if prev, ok := w.tokenVisitor(req.Token, line.ID); ok {
+		if contact, err = w.svc.ResumeVisitor(ctx, prev.in(), id); err != nil {
+			return w.fail(c, err)
+		}
 	}
 	if contact == nil {
-		contact, err = w.newVisitor(ctx, req.User, verified)
-	} else if req.User != nil {
-		err = w.identify(ctx, contact, req.User, verified)
-	}
-	if err != nil {
-		return w.fail(c, err)
+		if contact, err = w.svc.StartVisitor(ctx, line.ID, visitorName(), id); err != nil {
+			return w.fail(c, err)
+		}
 	}
 	v := visitor{ID: contact.ID, LineID: line.ID}
 	mode, err := w.svc.LineMode(ctx, line.ID)
@@ -127,7 +121,7 @@ func (w *Widget) createSession(c *fiber.Ctx) error {
 	}
 	msgs := []inbox.Message{}
 	if conv != nil {
-		if msgs, err = w.lastVisible(ctx, conv, w.cfg.HistoryLimit); err != nil {
+		if msgs, err = w.lastVisible(ctx, v, conv, w.cfg.HistoryLimit); err != nil {
 			return w.fail(c, err)
 		}
 	}
@@ -171,125 +165,66 @@ func (w *Widget) widgetLine(ctx context.Context, id string) (*inbox.Line, error)
 	return l, err
 }
 
-// resumeVisitor returns the contact of a valid token for this line, or nil
-// when a new visitor must be created: no, bad, expired or foreign-line
-// token, or a token of a visitor identified as a different user.
-func (w *Widget) resumeVisitor(ctx context.Context, tok, lineID string, u *userInput) (*inbox.Contact, error) {
+// identity is what the session request says about the visitor: setUser's
+// details (the user id verified against the line's secret, when it has
+// one) and, where blocking by address is on, the client address.
+func (w *Widget) identity(c *fiber.Ctx, line *inbox.Line, u *userInput) (inbox.VisitorIdentity, error) {
+	var id inbox.VisitorIdentity
+	if w.cfg.BlockByAddress {
+		id.Address = c.IP()
+	}
+	if u == nil {
+		return id, nil
+	}
+	if secret := line.Channels.Widget.IdentitySecret; secret != "" {
+		if !identityValid(secret, u.ID, u.Hash) {
+			return id, refuse(fiber.StatusForbidden, "identity", "identity verification failed: wrong or missing hash")
+		}
+		id.Verified = true
+	}
+	id.UserID, id.Name, id.Email = u.ID, u.Name, u.Email
+	return id, nil
+}
+
+// tokenVisitor is the visitor of a valid token for this line; false for
+// no, bad, expired or foreign-line token.
+func (w *Widget) tokenVisitor(tok, lineID string) (visitor, bool) {
 	if tok == "" {
-		return nil, nil
+		return visitor{}, false
 	}
 	v, err := w.parseToken(tok, w.svc.Now())
 	if err != nil || v.LineID != lineID {
-		return nil, nil
+		return visitor{}, false
 	}
-	ct, err := w.svc.Contact(ctx, inbox.System, v.ID)
-	if errors.Is(err, inbox.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if u != nil && ct.CustomFields[fieldUserID] != "" && ct.CustomFields[fieldUserID] != u.ID {
-		return nil, nil // another user on a shared browser: do not mix histories
-	}
-	return ct, nil
+	return v, true
 }
 
-// newVisitor creates the contact of a new visitor, named "Visitor NNNN"
-// unless setUser names them. Bad user details create nothing.
-func (w *Widget) newVisitor(ctx context.Context, u *userInput, verified bool) (*inbox.Contact, error) {
+// visitorName names a new visitor until the form or setUser does.
+func visitorName() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(9000))
 	if err != nil {
-		return nil, fmt.Errorf("widget: visitor number: %w", err)
+		n = big.NewInt(0)
 	}
-	name := visitorNamePrefix + strconv.FormatInt(n.Int64()+1000, 10)
-	in := inbox.ContactInput{Name: &name}
-	if u != nil {
-		in = userChanges(&inbox.Contact{Name: name}, u, verified)
-		if in.Name == nil {
-			in.Name = &name
-		}
-	}
-	ct, err := w.svc.CreateContact(ctx, inbox.System, in)
-	if err != nil {
-		return nil, userField(fmt.Errorf("widget: create visitor: %w", err))
-	}
-	return ct, nil
-}
-
-// identify records setUser's details on the contact (only what changed).
-func (w *Widget) identify(ctx context.Context, ct *inbox.Contact, u *userInput, verified bool) error {
-	in := userChanges(ct, u, verified)
-	if in == (inbox.ContactInput{}) {
-		return nil
-	}
-	if _, err := w.svc.UpdateContact(ctx, inbox.System, ct.ID, in); err != nil {
-		return userField(fmt.Errorf("widget: identify visitor %s: %w", ct.ID, err))
-	}
-	return nil
-}
-
-// userChanges is what setUser changes on a contact: the user id (and
-// whether it was verified) as custom fields, the name and e-mail if given.
-func userChanges(ct *inbox.Contact, u *userInput, verified bool) inbox.ContactInput {
-	var in inbox.ContactInput
-	fields := make(map[string]string, len(ct.CustomFields)+2)
-	for k, v := range ct.CustomFields {
-		fields[k] = v
-	}
-	fields[fieldUserID] = u.ID
-	if verified {
-		fields[fieldUserVerified] = "true"
-	}
-	if fields[fieldUserID] != ct.CustomFields[fieldUserID] || fields[fieldUserVerified] != ct.CustomFields[fieldUserVerified] {
-		in.CustomFields = &fields
-	}
-	if u.Name != "" && u.Name != ct.Name {
-		in.Name = &u.Name
-	}
-	if u.Email != "" && !strings.EqualFold(u.Email, ct.Email) {
-		in.Email = &u.Email
-	}
-	return in
-}
-
-// userField names a contact field error after the session's user field.
-func userField(err error) error {
-	var fe *inbox.FieldError
-	if errors.As(err, &fe) {
-		return &inbox.FieldError{Field: "user." + fe.Field, Message: fe.Message}
-	}
-	return err
+	return visitorNamePrefix + strconv.FormatInt(n.Int64()+1000, 10)
 }
 
 // currentConversation is the visitor's open live chat on their line, or nil.
 func (w *Widget) currentConversation(ctx context.Context, v visitor) (*inbox.Conversation, error) {
-	c, err := w.svc.CurrentConversation(ctx, v.ID, v.LineID, inbox.ChannelLiveChat)
-	if errors.Is(err, inbox.ErrNotFound) {
-		return nil, nil
-	}
-	return c, err
+	return w.svc.VisitorCurrent(ctx, v.in())
 }
 
 // ownConversation loads one of the visitor's conversations on their line;
 // anybody else's is "not found".
 func (w *Widget) ownConversation(ctx context.Context, v visitor, id string) (*inbox.Conversation, error) {
-	c, err := w.svc.Conversation(ctx, inbox.System, id)
-	if err != nil {
-		return nil, err
-	}
-	if c.ContactID != v.ID || c.LineID != v.LineID || c.Channel != inbox.ChannelLiveChat {
-		return nil, fmt.Errorf("conversation %s of another visitor: %w", id, inbox.ErrNotFound)
-	}
-	return c, nil
+	return w.svc.VisitorConversation(ctx, v.in(), id)
 }
 
 // lastVisible returns the newest n visible messages, oldest first. Seq
 // counts comments too, so the window widens until it holds n or all.
-func (w *Widget) lastVisible(ctx context.Context, c *inbox.Conversation, n int) ([]inbox.Message, error) {
+func (w *Widget) lastVisible(ctx context.Context, v visitor, c *inbox.Conversation, n int) ([]inbox.Message, error) {
 	for window := int64(n); ; window *= 2 {
 		after := max(c.Seq-window, 0)
-		msgs, err := w.svc.VisibleMessages(ctx, c.ID, after, int(c.Seq-after)+1)
+		msgs, err := w.svc.VisitorMessages(ctx, v.in(), c.ID, after, int(c.Seq-after)+1)
 		if err != nil {
 			return nil, fmt.Errorf("widget: history of %s: %w", c.ID, err)
 		}
@@ -337,6 +272,7 @@ type historyResponse struct {
 
 // history is GET /widget/v1/history?after=SEQ[&conversationId=ID].
 func (w *Widget) history(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	v, _, err := w.authenticate(c, tokenRead)
 	if err != nil {
 		return w.fail(c, err)
@@ -361,9 +297,9 @@ func (w *Widget) history(c *fiber.Ctx) error {
 	switch {
 	case conv == nil:
 	case after < 0:
-		out.Messages, err = w.lastVisible(ctx, conv, w.cfg.HistoryLimit)
+		out.Messages, err = w.lastVisible(ctx, v, conv, w.cfg.HistoryLimit)
 	default:
-		out.Messages, err = w.svc.VisibleMessages(ctx, conv.ID, after, w.cfg.HistoryLimit+1)
+		out.Messages, err = w.svc.VisitorMessages(ctx, v.in(), conv.ID, after, w.cfg.HistoryLimit+1)
 		if len(out.Messages) > w.cfg.HistoryLimit {
 			out.Messages, out.More = out.Messages[:w.cfg.HistoryLimit], true
 		}
@@ -396,31 +332,9 @@ func (w *Widget) contactForm(c *fiber.Ctx) error {
 	if req.Name != nil && *req.Name == "" {
 		req.Name = nil
 	}
-	ctx := c.UserContext()
-	old, err := w.svc.Contact(ctx, inbox.System, v.ID)
+	ct, err := w.svc.VisitorContactForm(c.UserContext(), v.in(), req.Name, req.Email)
 	if err != nil {
 		return w.fail(c, err)
-	}
-	// The contact remembers the form, so a conversation opened after it
-	// (the form can come first, in messenger mode) is "form filled" too.
-	fields := make(map[string]string, len(old.CustomFields)+1)
-	for k, val := range old.CustomFields {
-		fields[k] = val
-	}
-	fields[formFilledField] = w.svc.Now().Format(time.RFC3339)
-	ct, err := w.svc.UpdateContact(ctx, inbox.System, v.ID, inbox.ContactInput{Name: req.Name, Email: req.Email, CustomFields: &fields})
-	if err != nil {
-		return w.fail(c, err)
-	}
-	conv, err := w.currentConversation(ctx, v)
-	if err != nil {
-		return w.fail(c, err)
-	}
-	if conv != nil {
-		filled := true
-		if _, err := w.svc.SetFlags(ctx, conv.ID, inbox.Flags{FormFilled: &filled}); err != nil {
-			return w.fail(c, err)
-		}
 	}
 	return c.JSON(fiber.Map{"name": ct.Name, "email": ct.Email})
 }

@@ -11,12 +11,13 @@ import (
 )
 
 type welcomeFrame struct {
-	Type           string       `json:"type"`
-	VisitorID      string       `json:"visitorId"`
-	Mode           inbox.Mode   `json:"mode"`
-	ConversationID string       `json:"conversationId"`
-	Seq            int64        `json:"seq"`
-	Status         inbox.Status `json:"status,omitempty"`
+	Type           string     `json:"type"`
+	VisitorID      string     `json:"visitorId"`
+	Mode           inbox.Mode `json:"mode"`
+	ConversationID string     `json:"conversationId"`
+	Seq            int64      `json:"seq"`
+	// Status is null when the visitor has no open conversation.
+	Status *inbox.Status `json:"status"`
 }
 
 type messageFrame struct {
@@ -138,7 +139,7 @@ func (c *conn) replay(ctx context.Context, s *streamState, h inFrame) error {
 		if after > cur.Seq {
 			after = 0 // a cursor past the end belongs to another conversation
 		}
-		welcome.ConversationID, welcome.Seq, welcome.Status = cur.ID, cur.Seq, cur.Status
+		welcome.ConversationID, welcome.Seq, welcome.Status = cur.ID, cur.Seq, &cur.Status
 		s.status[cur.ID] = cur.Status
 	}
 	if !c.sendFrame(welcome) {
@@ -160,7 +161,7 @@ func (c *conn) replay(ctx context.Context, s *streamState, h inFrame) error {
 
 func (c *conn) replayConversation(ctx context.Context, s *streamState, conv *inbox.Conversation, after int64) error {
 	s.lastSeq[conv.ID] = after
-	msgs, err := c.w.svc.VisibleMessages(ctx, conv.ID, after, maxReplay+1)
+	msgs, err := c.w.svc.VisitorMessages(ctx, c.v.in(), conv.ID, after, maxReplay+1)
 	if err != nil {
 		return err
 	}
@@ -254,14 +255,11 @@ func (c *conn) relay(ctx context.Context, s *streamState, ev inbox.Event) {
 }
 
 // agentName is the name shown with an agent's typing, looked up once.
-func (s *streamState) agentName(ctx context.Context, svc *inbox.Service, id string) string {
+func (s *streamState) agentName(ctx context.Context, svc Inbox, id string) string {
 	if n, ok := s.names[id]; ok {
 		return n
 	}
-	n := ""
-	if ag, err := svc.Agent(ctx, id); err == nil {
-		n = ag.Name
-	}
+	n, _ := svc.AgentDisplayName(ctx, id)
 	if len(s.names) < 100 {
 		s.names[id] = n
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/inbox"
 )
 
 // visitor is who a valid token speaks for: a contact on a line.
@@ -17,6 +19,9 @@ type visitor struct {
 	ID     string // the inbox contact's id
 	LineID string
 }
+
+// in is the visitor as the inbox's visitor actor.
+func (v visitor) in() inbox.Visitor { return inbox.Visitor{ContactID: v.ID, LineID: v.LineID} }
 
 // tokenPayload is the signed part of a visitor token.
 type tokenPayload struct {

@@ -50,6 +50,9 @@ type Config struct {
 	FramesPerMinute int
 	// MaxSocketsPerVisitor caps the open websockets of one visitor.
 	MaxSocketsPerVisitor int
+	// BlockByAddress keeps visitors' client addresses, so a blocked
+	// contact's address keeps new visitors from it blocked too.
+	BlockByAddress bool
 }
 
 // Defaults for zero Config fields.
@@ -110,9 +113,33 @@ type FileStore interface {
 	AttachedTo(ctx context.Context, id string) (conversationIDs []string, err error)
 }
 
+// Inbox is what the widget needs of the inbox. Visitors act only through
+// the Visitor* operations, which apply the visitor's permissions in the
+// core: their own contact, their own live chats on their line.
+// *inbox.Service is wired in as it is.
+type Inbox interface {
+	Now() time.Time
+	Line(ctx context.Context, id string) (*inbox.Line, error)
+	Lines(ctx context.Context) ([]inbox.Line, error)
+	LineMode(ctx context.Context, lineID string) (inbox.Mode, error)
+
+	StartVisitor(ctx context.Context, lineID, name string, id inbox.VisitorIdentity) (*inbox.Contact, error)
+	ResumeVisitor(ctx context.Context, v inbox.Visitor, id inbox.VisitorIdentity) (*inbox.Contact, error)
+	VisitorContactForm(ctx context.Context, v inbox.Visitor, name, email *string) (*inbox.Contact, error)
+	VisitorCurrent(ctx context.Context, v inbox.Visitor) (*inbox.Conversation, error)
+	VisitorConversation(ctx context.Context, v inbox.Visitor, id string) (*inbox.Conversation, error)
+	VisitorMessages(ctx context.Context, v inbox.Visitor, convID string, after int64, limit int) ([]inbox.Message, error)
+	VisitorSend(ctx context.Context, v inbox.Visitor, m inbox.VisitorMessage) (*inbox.Message, error)
+	VisitorRate(ctx context.Context, v inbox.Visitor, rating int) error
+	VisitorTranscript(ctx context.Context, v inbox.Visitor, email string) error
+	AgentDisplayName(ctx context.Context, id string) (string, error)
+}
+
+var _ Inbox = (*inbox.Service)(nil)
+
 // Widget serves the visitor side.
 type Widget struct {
-	svc          *inbox.Service
+	svc          Inbox
 	hub          *realtime.Hub
 	files        FileStore
 	cfg          Config
@@ -123,11 +150,9 @@ type Widget struct {
 	messages     *limiter
 	modes        *modeCache
 	frames       *limiter
-	// visitorLocks: two tabs sending a first message at once open one
-	// conversation, not two. uploadLocks: one visitor's parallel uploads
-	// are counted against the quota one after the other.
-	visitorLocks keyed.Mutex
-	uploadLocks  keyed.Mutex
+	// uploadLocks: one visitor's parallel uploads are counted against the
+	// quota one after the other.
+	uploadLocks keyed.Mutex
 	// sockets counts each visitor's open websockets.
 	sockets      *socketCount
 	writeBuffers sync.Pool
@@ -143,7 +168,7 @@ type Widget struct {
 // New builds the widget. hub must be the real-time hub in svc's EventSink:
 // the visitor websocket learns about new messages, status and presence
 // changes from it.
-func New(svc *inbox.Service, hub *realtime.Hub, files FileStore, cfg Config, log *slog.Logger) *Widget {
+func New(svc Inbox, hub *realtime.Hub, files FileStore, cfg Config, log *slog.Logger) *Widget {
 	if log == nil {
 		log = slog.Default()
 	}

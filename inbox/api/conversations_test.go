@@ -185,10 +185,12 @@ func TestIdempotentMessage(t *testing.T) {
 	h.get("/api/v1/conversations/"+conv.ID, ann, &after)
 
 	before := h.snap()
+	// The same clientId with another text is no retry: a 409 naming it.
+	h.do(http.MethodPost, path, map[string]any{"text": "hi there, edited", "clientId": "retry-1"}, ann).
+		wantError(http.StatusConflict, "client_id_reused", "clientId")
 	for _, body := range []map[string]any{
 		{"text": "hi there", "clientId": "retry-1"},
-		// A retry is recognised by its clientId alone.
-		{"text": "hi there, edited", "clientId": "retry-1"},
+		{"text": "hi there", "clientId": "retry-1"},
 	} {
 		h.do(http.MethodPost, path, body, ann).want(http.StatusOK).decode(&second)
 		if !second.Duplicate || second.Message == nil {

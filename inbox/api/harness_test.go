@@ -95,6 +95,7 @@ func newHarnessAPI(t *testing.T, apiCfg func(*api.Config), cfgs ...func(*fiber.C
 	clock := inboxtest.NewClock(t0)
 	svc := inbox.NewService(store, inbox.Options{PasswordCost: 4, Clock: clock.Now, Logger: log})
 	cfg := fiber.Config{
+		Immutable:             true, // as the gateway
 		BodyLimit:             bodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          api.ErrorHandler(log),

@@ -42,7 +42,7 @@ func newWSHarness(t *testing.T) *wsHarness {
 	clock := inboxtest.NewClock(t0)
 	hub := realtime.NewHub()
 	svc := inbox.NewService(store, inbox.Options{PasswordCost: 4, Clock: clock.Now, Logger: log, Events: hub})
-	app := fiber.New(fiber.Config{BodyLimit: bodyLimit, DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log)})
+	app := fiber.New(fiber.Config{Immutable: true, BodyLimit: bodyLimit, DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log)})
 	a := api.New(svc, api.Config{LoginMaxFailures: maxFailures, LoginWindow: time.Minute}, log)
 	a.MountWS(app, hub, wsMaxFrame) // before Mount: Mount ends /api/v1 with a 404
 	a.Mount(app)
