@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/switchboard-chat/switchboard/docs"
 	"github.com/switchboard-chat/switchboard/inbox/api"
+	"github.com/switchboard-chat/switchboard/inbox/files"
 )
 
 type metrics struct {
@@ -86,20 +87,23 @@ func isUpload(c *fiber.Ctx) bool {
 // streams request bodies (only a few KiB are read before a handler runs),
 // so a body is refused by its declared length before it is read, and a
 // chunked body is read no further than limit. Uploads are left to stream.
-// A refused body is not read at all: the connection closes after the 413.
-func limitBodies(limit int64) fiber.Handler {
+//
+// The unread rest of a refused body is read and thrown away, up to drain
+// bytes, so the client (still sending) gets the answer instead of a reset
+// connection; past drain the connection is simply closed. Nothing of it is
+// kept in memory.
+func limitBodies(limit, drain int64) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if isUpload(c) {
 			err := c.Next()
 			if c.Response().StatusCode() >= 400 || err != nil {
-				// The body may be partly unread: do not reuse the connection.
-				c.Context().SetConnectionClose()
+				discardBody(c, drain)
 			}
 			return err
 		}
 		req := c.Request()
 		tooLarge := func() error {
-			c.Context().SetConnectionClose()
+			discardBody(c, drain)
 			return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit))
 		}
 		if int64(req.Header.ContentLength()) > limit {
@@ -117,6 +121,15 @@ func limitBodies(limit int64) fiber.Handler {
 			req.SetBody(body)
 		}
 		return c.Next()
+	}
+}
+
+// discardBody reads what is left of a refused request's body, up to max
+// bytes, into nothing, and closes the connection after the answer.
+func discardBody(c *fiber.Ctx, max int64) {
+	c.Context().SetConnectionClose()
+	if stream := c.Context().RequestBodyStream(); stream != nil {
+		_, _ = io.CopyN(io.Discard, stream, max)
 	}
 }
 
@@ -152,7 +165,8 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 		TrustedProxies:          cfg.TrustedProxies,
 	})
 	app.Use(recover.New())
-	app.Use(limitBodies(cfg.BodyLimit))
+	// A refused body is drained up to the largest upload a client may send.
+	app.Use(limitBodies(cfg.BodyLimit, cfg.MaxFileSize*files.MaxFilesPerUpload+1<<20))
 	app.Use(m.middleware)
 	hsts := strings.HasPrefix(cfg.PublicURL, "https://")
 	app.Use(func(c *fiber.Ctx) error {

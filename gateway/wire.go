@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
@@ -90,20 +89,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 
 	sched := scheduler.New(scheduler.Jobs{
 		Inbox:   svc,
-		Uploads: orphanSweep{files: fs, now: svc.Now, ttl: cfg.UploadOrphanTTL},
+		Uploads: files.Sweeper{Store: fs, Now: svc.Now, TTL: cfg.UploadOrphanTTL},
 	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, SweepUploads: cfg.UploadSweepSchedule}, log)
 	return parts{app: app, events: events, widget: w, scheduler: sched}, boot, nil
-}
-
-// orphanSweep deletes uploads older than ttl that no message carries.
-type orphanSweep struct {
-	files *files.Store
-	now   func() time.Time
-	ttl   time.Duration
-}
-
-func (o orphanSweep) SweepUploads(ctx context.Context) (int, error) {
-	return o.files.DeleteOrphans(ctx, o.now().Add(-o.ttl))
 }
 
 func isAsset(path string) bool {

@@ -290,6 +290,29 @@ func TestDeleteOrphans(t *testing.T) {
 	}
 }
 
+// TestSweeperTTL: an unsent upload stays while it is younger than the TTL
+// and goes once the (injected) clock passes it.
+func TestSweeperTTL(t *testing.T) {
+	st, _, ctx := newStore(t, 0)
+	clock := time.Now()
+	sw := files.Sweeper{Store: st, Now: func() time.Time { return clock }, TTL: 24 * time.Hour}
+	a, err := st.Put(ctx, "visitor:v1", "unsent.txt", "text/plain", strings.NewReader("never sent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(23 * time.Hour)
+	if n, err := sw.SweepUploads(ctx); err != nil || n != 0 {
+		t.Fatalf("after 23 h: swept %d, %v; want 0", n, err)
+	}
+	clock = clock.Add(2 * time.Hour)
+	if n, err := sw.SweepUploads(ctx); err != nil || n != 1 {
+		t.Fatalf("after 25 h: swept %d, %v; want 1", n, err)
+	}
+	if _, err := st.Meta(ctx, a.FileID); !errors.Is(err, inbox.ErrNotFound) {
+		t.Fatalf("the unsent upload is still there: %v", err)
+	}
+}
+
 func get(t *testing.T, a *fiber.App, id string) (*http.Response, []byte) {
 	t.Helper()
 	return do(t, a, httptest.NewRequest(http.MethodGet, "/files/"+id, nil))

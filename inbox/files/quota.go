@@ -80,3 +80,16 @@ func (s *Store) DeleteOrphans(ctx context.Context, cutoff time.Time) (int, error
 	}
 	return deleted, nil
 }
+
+// Sweeper deletes the uploads nobody sent within TTL of their upload, by
+// the clock Now; the scheduler runs it.
+type Sweeper struct {
+	Store *Store
+	Now   func() time.Time
+	TTL   time.Duration
+}
+
+// SweepUploads deletes the unsent uploads older than TTL.
+func (s Sweeper) SweepUploads(ctx context.Context) (int, error) {
+	return s.Store.DeleteOrphans(ctx, s.Now().Add(-s.TTL))
+}
