@@ -234,6 +234,7 @@ func (w *Widget) Mount(app *fiber.App) {
 
 	v1 := app.Group("/widget/v1")
 	v1.Options("/*", w.preflight)
+	v1.Get("/check", w.check)
 	v1.Post("/session", w.createSession)
 	v1.Get("/history", w.history)
 	v1.Post("/contact", w.contactForm)

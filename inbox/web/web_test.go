@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -190,5 +192,134 @@ func TestEveryStringInFourLanguages(t *testing.T) {
 		if !keys["status."+s] {
 			t.Errorf("detailed status %q has no name", s)
 		}
+	}
+}
+
+// Accessibility rules axe-core checks, kept by the source: clickable list
+// items are real buttons inside <li> (a role=button <li> breaks the list
+// for screen readers), and every <select> has a name.
+func TestListsHoldRealButtons(t *testing.T) {
+	roleButton := regexp.MustCompile(`role:\s*'button'`)
+	for name, src := range jsFiles(t) {
+		for i, line := range strings.Split(src, "\n") {
+			if roleButton.MatchString(line) {
+				t.Errorf("%s:%d gives an element role=button; use a <button>: %s", name, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+	list := jsFiles(t)[filepath.Join("assets", "views", "list.js")]
+	if !strings.Contains(list, "h('li'") || !strings.Contains(list, "h('button', { type: 'button'") {
+		t.Error("views/list.js: a conversation row is a <li> holding a <button>")
+	}
+}
+
+func TestEverySelectHasAName(t *testing.T) {
+	selectCall := regexp.MustCompile(`h\('select'|\bselect\('`)
+	for name, src := range jsFiles(t) {
+		lines := strings.Split(src, "\n")
+		for i, line := range lines {
+			// The helper's own body is checked where it is called.
+			if !selectCall.MatchString(line) || strings.HasPrefix(strings.TrimSpace(line), "function ") ||
+				(i > 0 && strings.HasPrefix(strings.TrimSpace(lines[i-1]), "function select(")) {
+				continue
+			}
+			named := strings.Contains(line, "h('label'") || strings.Contains(line, "'aria-label'")
+			for _, next := range lines[i+1 : min(i+3, len(lines))] {
+				named = named || strings.Contains(next, "setAttribute('aria-label'")
+			}
+			if !named {
+				t.Errorf("%s:%d: a <select> without a label or aria-label: %s", name, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}
+
+var (
+	cssVar   = regexp.MustCompile(`--([\w-]+):\s*(#[0-9a-fA-F]{3,6})\b`)
+	cssRule  = regexp.MustCompile(`(?s)([^{}]+)\{([^{}]*)\}`)
+	cssColor = regexp.MustCompile(`(?:^|;)\s*(background|color):\s*(#[0-9a-fA-F]{3,6}|var\(--[\w-]+\))\s*(?:;|$)`)
+)
+
+// luminance is the WCAG relative luminance of #rgb or #rrggbb.
+func luminance(t *testing.T, hex string) float64 {
+	t.Helper()
+	h := strings.TrimPrefix(hex, "#")
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	var rgb [3]float64
+	for i := range rgb {
+		var v int
+		if _, err := fmt.Sscanf(h[2*i:2*i+2], "%02x", &v); err != nil {
+			t.Fatalf("colour %s: %v", hex, err)
+		}
+		c := float64(v) / 255
+		if c <= 0.03928 {
+			rgb[i] = c / 12.92
+		} else {
+			rgb[i] = math.Pow((c+0.055)/1.055, 2.4)
+		}
+	}
+	return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+}
+
+func contrast(t *testing.T, a, b string) float64 {
+	la, lb := luminance(t, a), luminance(t, b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// Text reaches WCAG AA (4.5:1; the inbox's small print is under 18 px):
+// the muted text on every light background, and every rule that sets both
+// a background and a text colour.
+func TestTextContrast(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("assets", "app.css"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := string(b)
+	vars := map[string]string{}
+	for _, m := range cssVar.FindAllStringSubmatch(css, -1) {
+		vars[m[1]] = m[2]
+	}
+	resolve := func(v string) string {
+		if strings.HasPrefix(v, "var(--") {
+			return vars[strings.TrimSuffix(strings.TrimPrefix(v, "var(--"), ")")]
+		}
+		return v
+	}
+	muted := vars["muted"]
+	if muted == "" {
+		t.Fatal("app.css defines no --muted")
+	}
+	backgrounds := 0
+	for _, rule := range cssRule.FindAllStringSubmatch(css, -1) {
+		var bg, fg string
+		for _, m := range cssColor.FindAllStringSubmatch(rule[2], -1) {
+			if m[1] == "background" {
+				bg = resolve(m[2])
+			} else {
+				fg = resolve(m[2])
+			}
+		}
+		sel := strings.TrimSpace(rule[1])
+		if bg != "" && luminance(t, bg) > 0.7 {
+			backgrounds++
+			if c := contrast(t, muted, bg); c < 4.5 {
+				t.Errorf("muted text %s on %s (%s) has contrast %.2f, want at least 4.5", muted, bg, sel, c)
+			}
+		}
+		if bg != "" && fg != "" {
+			if c := contrast(t, fg, bg); c < 4.5 {
+				t.Errorf("%s: %s on %s has contrast %.2f, want at least 4.5", sel, fg, bg, c)
+			}
+		}
+	}
+	for _, v := range []string{"bg", "panel", "mine-bg", "comment-bg"} {
+		if c := contrast(t, muted, vars[v]); c < 4.5 {
+			t.Errorf("muted text %s on --%s %s has contrast %.2f, want at least 4.5", muted, v, vars[v], c)
+		}
+	}
+	if backgrounds < 5 {
+		t.Errorf("found only %d light backgrounds in app.css; has its format changed?", backgrounds)
 	}
 }

@@ -1,4 +1,6 @@
 /* Switchboard widget loader (docs/widget-protocol.md) */
+// Served without blank lines, // comment lines and indentation
+// (widget/assets.go), as every script here: no string spans lines.
 (function (W, D) {
   'use strict';
   var pre = W.Switchboard, me = D.currentScript, q, i;
@@ -142,12 +144,28 @@
     mounted = true;
     paint();
     D.body.appendChild(btn);
-    if (store(LS, KEY)) make(); // returning visitor
+    // A returning visitor's frame loads at once (unread count, mode); a
+    // chat left open on the previous page opens again.
+    if (store(LS, KEY)) make();
     if (want !== null) setOpen(want, 1);
-    else if (store(SS, KEY)) setOpen(true); // reopen after navigation
+    else if (store(SS, KEY)) setOpen(true);
   }
   // stub queue: {q: [[method, args]]}
   q = (pre && pre.q) || [];
   for (i = 0; i < q.length; i++) try { api[q[i][0]].apply(api, q[i][1] || []); } catch (e) {}
-  D.body ? mount() : D.addEventListener('DOMContentLoaded', mount);
+
+  // Ask before drawing anything: a page the line does not allow gets no
+  // launcher, and its developer the server's word on what to change (403:
+  // the origin to allow; 404: unknown line or widget off). Any other
+  // failure (network, 429, 5xx) draws it: the chat window explains those.
+  function go() { D.body ? mount() : D.addEventListener('DOMContentLoaded', mount); }
+  var status = 0;
+  fetch(GW + '/widget/v1/check?lineId=' + encodeURIComponent(line) + '&origin=' + encodeURIComponent(location.origin)).then(function (r) {
+    status = r.status;
+    return r.json();
+  }).then(function (j) {
+    if (status == 403 || status == 404) return console.warn('Switchboard:', j.error.message);
+    mode = j.mode || '';
+    go();
+  }, go);
 })(window, document);

@@ -118,7 +118,7 @@ async function start(me) {
   s.main = h('main', { class: 'main' });
   replace(root,
     h('header', { class: 'topbar' },
-      h('span', { class: 'brand' }, t('app.title')),
+      h('h1', { class: 'brand' }, t('app.title')),
       h('nav', { class: 'tabs', role: 'tablist' }, s.tabs.workspace, s.tabs.conversations),
       h('span', { class: 'spacer' }),
       h('span', { class: 'me' }, agent.name),

@@ -115,6 +115,8 @@ const S = {
   'table.prev': ['Previous', 'Zurück', 'Poprzednia', 'Назад'],
   'table.next': ['Next', 'Weiter', 'Następna', 'Далее'],
   'table.selectAll': ['Select all active', 'Alle aktiven auswählen', 'Zaznacz wszystkie aktywne', 'Выбрать все активные'],
+  'bulk.action': ['Action for the selected conversations', 'Aktion für die ausgewählten Konversationen', 'Działanie dla zaznaczonych rozmów', 'Действие с выбранными диалогами'],
+  'bulk.target': ['Forward to', 'Weiterleiten an', 'Przekaż do', 'Кому переадресовать'],
   'bulk.choose': ['Choose an action', 'Aktion wählen', 'Wybierz działanie', 'Выберите действие'],
   'bulk.close': ['Close', 'Schließen', 'Zakończ', 'Завершить'],
   'bulk.spam': ['Force-close as spam', 'Als Spam schließen', 'Wymuś zakończenie', 'Принудительно завершить'],

@@ -16,23 +16,31 @@ export function renderList(root, { convs, meId, openId, read, onOpen }) {
     items.length
       ? h('ul', null, items.map((c) => row(c, c.id === openId, read.unread(c), onOpen)))
       : h('p', { class: 'empty' }, t('list.empty')));
+  // A redraw must not throw a keyboard user out of the list.
+  const focused = root.contains(document.activeElement) && document.activeElement.closest('[data-testid="conv-item"]');
+  const focusId = focused ? focused.dataset.id : '';
   replace(root, section(t('list.new'), fresh, 'new-requests'), section(t('list.mine'), mine, 'mine'));
+  if (focusId) {
+    const again = [...root.querySelectorAll('[data-testid="conv-item"]')].find((li) => li.dataset.id === focusId);
+    if (again) again.querySelector('button').focus();
+  }
 }
 
+// row is one conversation: a list item holding a real button, so the list
+// stays a list for screen readers and the button is reached by Tab.
 function row(c, selected, unread, onOpen) {
   const name = c.contactName || t('conv.number', { n: c.number });
   return h('li', {
     class: ['conv-item', selected && 'selected', unread && 'unread'],
     testid: 'conv-item', 'data-id': c.id, 'data-unread': unread ? 'true' : 'false',
-    tabindex: '0', role: 'button', 'aria-current': selected ? 'true' : null,
-    onClick: () => onOpen(c.id),
-    onKeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onOpen(c.id); } },
   },
-  h('span', { class: ['dot', unread && 'purple'], title: unread ? t('list.unread') : null, 'aria-label': unread ? t('list.unread') : null }),
-  h('span', { class: 'conv-main' },
-    h('span', { class: 'conv-name' }, name),
-    h('span', { class: ['conv-status', 'st-' + c.status] }, statusText(c.status))),
-  h('span', { class: 'conv-side' },
-    h('time', { class: 'conv-time', datetime: lastActivity(c) }, fmtWhen(lastActivity(c))),
-    h('span', { class: 'conv-channel' }, t('channel.' + c.channel))));
+  h('button', { type: 'button', class: 'conv-open', 'aria-current': selected ? 'true' : null, onClick: () => onOpen(c.id) },
+    h('span', { class: ['dot', unread && 'purple'], title: unread ? t('list.unread') : null, 'aria-hidden': 'true' }),
+    h('span', { class: 'conv-main' },
+      unread ? h('span', { class: 'visually-hidden' }, t('list.unread') + ': ') : null,
+      h('span', { class: 'conv-name' }, name),
+      h('span', { class: ['conv-status', 'st-' + c.status] }, statusText(c.status))),
+    h('span', { class: 'conv-side' },
+      h('time', { class: 'conv-time', datetime: lastActivity(c) }, fmtWhen(lastActivity(c))),
+      h('span', { class: 'conv-channel' }, t('channel.' + c.channel)))));
 }

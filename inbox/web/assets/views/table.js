@@ -151,7 +151,8 @@ export class ConversationTable {
   drawBulk() {
     const n = this.selected.size;
     const action = select('action', [['', t('bulk.choose')], ['close', t('bulk.close')], ['spam', t('bulk.spam')], ['forward', t('bulk.forward')]]);
-    const target = h('select', { name: 'target', hidden: true },
+    action.setAttribute('aria-label', t('bulk.action'));
+    const target = h('select', { name: 'target', hidden: true, 'aria-label': t('bulk.target') },
       h('optgroup', { label: t('bulk.toAgent') }, this.names.agents().filter((a) => !a.disabled).map((a) => h('option', { value: 'agent:' + a.id }, a.name))),
       h('optgroup', { label: t('bulk.toLine') }, this.names.lines().map((l) => h('option', { value: 'line:' + l.id }, l.name))));
     action.addEventListener('change', () => { target.hidden = action.value !== 'forward'; });

@@ -1,0 +1,86 @@
+// The window's forms: the mode panel with its contact form, and at the
+// close of a conversation the rating and the transcript request.
+import { t } from './i18n.js';
+import { validEmail } from './core.js';
+import { S, $, TL, api, jget, jset, post, send } from './state.js';
+import { toEnd } from './window.js';
+
+// ---- modes and the contact form
+export function setMode(m) {
+  if (!['live', 'messenger', 'hidden'].includes(m) || m === S.mode) return;
+  S.mode = m;
+  $.mode.dataset.mode = $.app.dataset.mode = m;
+  $.modeText.textContent = t(m);
+  $.status.textContent = t(m === 'live' ? 'online' : 'offline');
+  contactView();
+  if (S.ready) post('mode', { mode: m });
+}
+export function contactView() {
+  const done = !!S.email;
+  $.form.hidden = S.mode !== 'messenger' || done;
+  $.cMsg.textContent = S.mode === 'messenger' && done ? t('contactDone', { email: S.email }) : '';
+}
+export async function contact(e) {
+  e.preventDefault();
+  const name = $.name.value.trim();
+  const email = $.email.value.trim();
+  $.email.removeAttribute('aria-invalid');
+  if (!validEmail(email)) {
+    $.email.setAttribute('aria-invalid', 'true');
+    $.cMsg.textContent = t('badEmail');
+    return $.email.focus();
+  }
+  try {
+    await api('POST', '/widget/v1/contact', { name, email });
+    S.email = email;
+    jset('c', { name, email });
+    contactView();
+  } catch (x) {
+    $.cMsg.textContent = x.status === 400 && x.srv ? x.message : t('error');
+  }
+}
+
+// ---- status, rating, transcript
+export function status(st) {
+  if (st === 'closing') {
+    if (S.ratedConv !== TL.conv && jget('rated') !== TL.conv) {
+      S.ratedConv = TL.conv;
+      S.rating = 0;
+      paint(0);
+      $.rated.textContent = $.tMsg.textContent = '';
+      $.tEmail.value = S.email;
+      $.rate.hidden = false;
+      toEnd();
+    }
+  } else if (st !== 'closed' && st !== 'spam') $.rate.hidden = true;
+}
+export function paint(n) {
+  for (const b of $.stars.children) {
+    const on = +b.dataset.n <= n;
+    b.classList.toggle('sb-on', on);
+    b.setAttribute('aria-pressed', String(+b.dataset.n === S.rating));
+  }
+}
+// ctl sends a frame now, or after the next welcome.
+function ctl(f) {
+  if (!send(f)) S.ctl.push(f);
+}
+export function rate(n) {
+  S.rating = n;
+  paint(n);
+  ctl({ type: 'rate', rating: n });
+  jset('rated', TL.conv);
+  $.rated.textContent = t('rated');
+}
+export function transcript(e) {
+  e.preventDefault();
+  const email = $.tEmail.value.trim();
+  $.tEmail.removeAttribute('aria-invalid');
+  if (!validEmail(email)) {
+    $.tEmail.setAttribute('aria-invalid', 'true');
+    $.tMsg.textContent = t('badEmail');
+    return $.tEmail.focus();
+  }
+  ctl({ type: 'transcript', email });
+  $.tMsg.textContent = t('transcriptDone');
+}
