@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -37,7 +38,8 @@ func (s *Service) checkMessage(in *MessageInput) error {
 	if err := s.checkText("text", in.Text, s.limits.MessageChars); err != nil {
 		return err
 	}
-	if in.Text == "" && len(in.Attachments) == 0 {
+	if strings.TrimSpace(in.Text) == "" && len(in.Attachments) == 0 {
+		// Whitespace alone is no message.
 		return invalid("text", "a message needs text or an attachment")
 	}
 	if len(in.Attachments) > s.limits.AttachmentsPerMessage {

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Visitor is a website visitor acting through the widget: the contact a
@@ -346,4 +350,21 @@ func (s *Service) AgentDisplayName(ctx context.Context, id string) (string, erro
 		return "", err
 	}
 	return ag.Name, nil
+}
+
+// VisitorMessagesBefore lists the newest visible messages with seq <
+// before of one of the visitor's conversations, at most limit, oldest
+// first: a page of history further back.
+func (s *Service) VisitorMessagesBefore(ctx context.Context, v Visitor, convID string, before int64, limit int) ([]Message, error) {
+	if _, err := s.VisitorConversation(ctx, v, convID); err != nil {
+		return nil, err
+	}
+	msgs, err := findAll[Message](ctx, s.store.messages,
+		bson.M{"conversationId": convID, "seq": bson.M{"$lt": before}, "comment": false},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(msgs)
+	return msgs, nil
 }

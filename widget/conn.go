@@ -128,7 +128,7 @@ func (c *conn) run() {
 func (c *conn) readLoop() {
 	limit := c.w.cfg.MaxFrameBytes
 	for c.ctx.Err() == nil {
-		_, r, err := c.ws.NextReader()
+		kind, r, err := c.ws.NextReader()
 		if err != nil {
 			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && c.ctx.Err() == nil {
 				c.log.Debug("visitor websocket read", "err", err)
@@ -144,6 +144,10 @@ func (c *conn) readLoop() {
 		if int64(len(data)) > limit {
 			c.tooLarge()
 			return
+		}
+		if kind != websocket.TextMessage {
+			c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "frames are JSON text frames, not binary"})
+			continue
 		}
 		c.handle(data)
 	}

@@ -160,3 +160,28 @@ func TestWelcomeAlwaysHasStatus(t *testing.T) {
 		t.Fatalf("welcome without a conversation: %v; want \"status\": null", welcome)
 	}
 }
+
+// TestLooseEnds: what the protocol says of binary frames, whitespace-only
+// texts and invalid UTF-8, checked.
+func TestLooseEnds(t *testing.T) {
+	h := newHarness(t)
+	s := h.session(nil)
+	c, _ := h.connect(s.Token, nil)
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"send","clientId":"b-1","text":"binary"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if f := c.waitFor2("ack", "error"); f.Type != "error" || f.Code != "bad_frame" {
+		t.Fatalf("binary frame: %+v, want error bad_frame", f)
+	}
+	c.write(map[string]any{"type": "send", "clientId": "w-1", "text": " \n\t "})
+	if f := c.waitFor2("ack", "error"); f.Type != "error" || f.Code != "invalid" || f.ClientID != "w-1" {
+		t.Fatalf("whitespace-only text: %+v, want error invalid", f)
+	}
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte("{\"type\":\"send\",\"clientId\":\"u-1\",\"text\":\"\xff\"}")); err != nil {
+		t.Fatal(err)
+	}
+	if f := c.waitFor2("ack", "error"); f.Type != "error" || f.Code != "bad_frame" {
+		t.Fatalf("invalid UTF-8: %+v, want error bad_frame and the connection open", f)
+	}
+	c.sendMessage("ok-1", "still connected")
+}

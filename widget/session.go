@@ -266,11 +266,12 @@ func (w *Widget) authenticate(c *fiber.Ctx, rule originRule) (visitor, *inbox.Li
 type historyResponse struct {
 	Conversation *conversationView `json:"conversation"`
 	Messages     []inbox.Message   `json:"messages"`
-	// More: further messages follow the last one; ask again with its seq.
+	// More: with after (or none), further messages follow the last one:
+	// ask again with its seq; with before, older ones precede the first.
 	More bool `json:"more"`
 }
 
-// history is GET /widget/v1/history?after=SEQ[&conversationId=ID].
+// history is GET /widget/v1/history?after=SEQ|before=SEQ[&conversationId=ID].
 func (w *Widget) history(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	v, _, err := w.authenticate(c, tokenRead)
@@ -278,10 +279,18 @@ func (w *Widget) history(c *fiber.Ctx) error {
 		return w.fail(c, err)
 	}
 	ctx := c.UserContext()
-	after := int64(-1)
+	after, before := int64(-1), int64(-1)
 	if s := c.Query("after"); s != "" {
 		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
 			return w.fail(c, &inbox.FieldError{Field: "after", Message: "must be a whole number ≥ 0"})
+		}
+	}
+	if s := c.Query("before"); s != "" {
+		if before, err = strconv.ParseInt(s, 10, 64); err != nil || before < 1 {
+			return w.fail(c, &inbox.FieldError{Field: "before", Message: "must be a whole number ≥ 1"})
+		}
+		if after >= 0 {
+			return w.fail(c, &inbox.FieldError{Field: "before", Message: "give after or before, not both"})
 		}
 	}
 	var conv *inbox.Conversation
@@ -296,6 +305,13 @@ func (w *Widget) history(c *fiber.Ctx) error {
 	out := historyResponse{Conversation: viewOf(conv), Messages: []inbox.Message{}}
 	switch {
 	case conv == nil:
+	case before > 0:
+		// A page further back: the newest messages before the cursor;
+		// more says older ones remain.
+		out.Messages, err = w.svc.VisitorMessagesBefore(ctx, v.in(), conv.ID, before, w.cfg.HistoryLimit+1)
+		if len(out.Messages) > w.cfg.HistoryLimit {
+			out.Messages, out.More = out.Messages[1:], true
+		}
 	case after < 0:
 		out.Messages, err = w.lastVisible(ctx, v, conv, w.cfg.HistoryLimit)
 	default:

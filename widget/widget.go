@@ -129,6 +129,7 @@ type Inbox interface {
 	VisitorCurrent(ctx context.Context, v inbox.Visitor) (*inbox.Conversation, error)
 	VisitorConversation(ctx context.Context, v inbox.Visitor, id string) (*inbox.Conversation, error)
 	VisitorMessages(ctx context.Context, v inbox.Visitor, convID string, after int64, limit int) ([]inbox.Message, error)
+	VisitorMessagesBefore(ctx context.Context, v inbox.Visitor, convID string, before int64, limit int) ([]inbox.Message, error)
 	VisitorSend(ctx context.Context, v inbox.Visitor, m inbox.VisitorMessage) (*inbox.Message, error)
 	VisitorRate(ctx context.Context, v inbox.Visitor, rating int) error
 	VisitorTranscript(ctx context.Context, v inbox.Visitor, email string) error
