@@ -17,15 +17,15 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
-	"github.com/switchboard-chat/switchboard/inbox/api"
 	"github.com/switchboard-chat/switchboard/inbox/files"
+	"github.com/switchboard-chat/switchboard/inbox/httperr"
 	"github.com/switchboard-chat/switchboard/inbox/inboxtest"
 	"github.com/switchboard-chat/switchboard/inbox/realtime"
 	"github.com/switchboard-chat/switchboard/widget"
 )
 
 // These tests run the widget in a Fiber app configured like the gateway's
-// (api.ErrorHandler, a global X-Frame-Options: DENY) on a real listener,
+// (httperr.Handler, a global X-Frame-Options: DENY) on a real listener,
 // over the inbox service on a fresh database of the embedded engine, and
 // talk to it as the browser would: HTTP and a real websocket client.
 
@@ -87,7 +87,7 @@ func newHarness(t *testing.T, mods ...func(*widget.Config)) *harness {
 	h.files = files.New(store.Database(), 4<<20)
 	w := widget.New(svc, hub, h.files, cfg, log)
 	// Configured like the gateway's: bodies stream, multipart is not parsed ahead.
-	app := fiber.New(fiber.Config{Immutable: true, DisableStartupMessage: true, ErrorHandler: api.ErrorHandler(log), BodyLimit: 1 << 20,
+	app := fiber.New(fiber.Config{Immutable: true, DisableStartupMessage: true, ErrorHandler: httperr.Handler(log), BodyLimit: 1 << 20,
 		StreamRequestBody: true, DisablePreParseMultipartForm: true})
 	app.Use(func(c *fiber.Ctx) error {
 		c.Set("X-Frame-Options", "DENY")
@@ -165,7 +165,7 @@ func (h *harness) call(method, path string, hdr map[string]string, body, out any
 
 // errorCode reads the {"error":{"code"}} of an answer.
 func errorCode(resp *http.Response) string {
-	var e api.ErrorBody
+	var e httperr.Body
 	_ = json.NewDecoder(resp.Body).Decode(&e)
 	return e.Error.Code
 }

@@ -192,24 +192,7 @@ func (a *API) fail(c *fiber.Ctx, err error) error {
 
 // ErrorHandler renders errors raised outside the handlers (body too large,
 // unknown routes) in the API's JSON shape.
-func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			code := strings.ToLower(strings.ReplaceAll(utilsStatus(fe.Code), " ", "_"))
-			return writeError(c, fe.Code, code, fe.Message, "")
-		}
-		log.Error("unhandled error", "path", c.Path(), "err", err)
-		return writeError(c, fiber.StatusInternalServerError, "internal", "internal error", "")
-	}
-}
-
-func utilsStatus(code int) string {
-	if m := fiber.NewError(code).Message; m != "" {
-		return m
-	}
-	return "error"
-}
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler { return httperr.Handler(log) }
 
 // decode reads a JSON body strictly: unknown fields, wrong types, trailing
 // data and malformed JSON are field-named 400s.

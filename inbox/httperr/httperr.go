@@ -5,6 +5,8 @@ package httperr
 
 import (
 	"errors"
+	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
@@ -57,4 +59,22 @@ func Map(err error) (status int, d Detail, ok bool) {
 		return ferr.Code, Detail{Code: "http", Message: ferr.Message}, true
 	}
 	return fiber.StatusInternalServerError, Detail{Code: "internal", Message: "internal error"}, false
+}
+
+// Handler renders errors raised outside the handlers (body too large,
+// timeouts) in the same JSON shape: code is the HTTP status text in lower
+// case with underscores.
+func Handler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			text := fiber.NewError(fe.Code).Message
+			if text == "" {
+				text = "error"
+			}
+			return Write(c, fe.Code, strings.ToLower(strings.ReplaceAll(text, " ", "_")), fe.Message, "")
+		}
+		log.Error("unhandled error", "path", c.Path(), "err", err)
+		return Write(c, fiber.StatusInternalServerError, "internal", "internal error", "")
+	}
 }
