@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"log/slog"
 	"mime"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -94,12 +96,49 @@ func loadAssets(log *slog.Logger) *assetSet {
 			}
 			return []byte(string(g[1]) + "/widget/assets/" + string(g[3]) + "?v=" + a.hash + string(g[4]))
 		})
+		f.body = withModuleMap(f.body, set)
 		set.files[frameAsset] = newAsset(frameAsset, f.body)
 	}
 	if set.files[loaderAsset] == nil || set.files[frameAsset] == nil {
 		log.Warn("widget assets incomplete: widget.js or frame.html missing", "files", len(set.files))
 	}
 	return set
+}
+
+// withModuleMap puts into the frame's head, before its first link or
+// script, an import map that sends every module's plain URL (as a relative
+// import between modules resolves) to its content-hashed one, and a
+// modulepreload link for each module: the browser fetches all of them in
+// parallel right after the frame, from the year-long cache once seen.
+func withModuleMap(frame []byte, set *assetSet) []byte {
+	var names []string
+	for name := range set.files {
+		if path.Ext(name) == ".js" && name != loaderAsset {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	imports := make(map[string]string, len(names))
+	var links strings.Builder
+	for _, name := range names {
+		plain := "/widget/assets/" + name
+		versioned := plain + "?v=" + set.files[name].hash
+		imports[plain] = versioned
+		links.WriteString(`<link rel="modulepreload" href="` + versioned + `">` + "\n")
+	}
+	m, err := json.Marshal(map[string]any{"imports": imports})
+	if err != nil {
+		return frame
+	}
+	head := `<script type="importmap">` + string(m) + "</script>\n" + links.String()
+	i := strings.Index(string(frame), "<link")
+	if j := strings.Index(string(frame), "<script"); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
+	if i < 0 {
+		return frame
+	}
+	return []byte(string(frame[:i]) + head + string(frame[i:]))
 }
 
 func newAsset(name string, body []byte) *asset {

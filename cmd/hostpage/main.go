@@ -1,0 +1,405 @@
+// Command hostpage measures what the one-tag widget costs a web site: it
+// serves a 28 KB article page twice — without the widget and with its
+// script tag — and loads each in headless Chromium many times, cold
+// (cache off), as desktop and as throttled mobile (4× slower CPU, 150 ms
+// round trips, 1.6 Mbit/s), recording the largest contentful paint and
+// the long tasks (over 50 ms) of each load. With the widget it also
+// opens the chat and times it from the click until the chat is connected,
+// and lists the widget's requests, so a module fetched by its plain URL or
+// a chain of round trips shows.
+//
+//	go run ./cmd/hostpage            # builds and starts the gateway itself
+//	go run ./cmd/hostpage -runs 20
+//
+// It needs Chromium (/usr/bin/chromium). Everything runs on 127.0.0.1.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+func main() {
+	runs := flag.Int("runs", 10, "loads per page and profile")
+	chromium := flag.String("chromium", "/usr/bin/chromium", "the browser")
+	flag.Parse()
+	if err := run(*runs, *chromium); err != nil {
+		fmt.Fprintln(os.Stderr, "hostpage:", err)
+		os.Exit(1)
+	}
+}
+
+func run(runs int, chromium string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	gw, err := startGateway(ctx)
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+
+	host, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hostURL := "http://" + host.Addr().String()
+	if err := gw.allow(hostURL); err != nil {
+		return err
+	}
+	tag := `<script src="` + gw.base + `/widget.js" data-line="` + html.EscapeString(gw.line) + `" async></script>`
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		extra := ""
+		if r.URL.Path == "/with" {
+			extra = tag
+		}
+		_, _ = io.WriteString(w, article(extra))
+	})}
+	go func() { _ = srv.Serve(host) }()
+	defer srv.Close()
+
+	fmt.Printf("Host page: %d bytes, %d loads per page and profile, Chromium %s\n\n", len(article("")), runs, chromium)
+	for _, p := range []profile{desktop, mobile} {
+		without, err := measure(ctx, chromium, p, hostURL+"/without", runs, false)
+		if err != nil {
+			return err
+		}
+		with, err := measure(ctx, chromium, p, hostURL+"/with", runs, true)
+		if err != nil {
+			return err
+		}
+		report(p, without, with)
+	}
+	return nil
+}
+
+type profile struct {
+	name       string
+	cpu        float64
+	latency    float64 // ms
+	throughput float64 // bytes/s
+}
+
+var (
+	desktop = profile{name: "desktop"}
+	mobile  = profile{name: "mobile (4× CPU slowdown, 150 ms RTT, 1.6 Mbit/s)", cpu: 4, latency: 150, throughput: 1.6e6 / 8}
+)
+
+// emulateNetwork is DevTools' Network.emulateNetworkConditions, the
+// throttling Lighthouse's devtools mode uses.
+var emulateNetwork = cdp.Command[emulateNetworkParams, cdp.Empty]{Method: "Network.emulateNetworkConditions"}
+
+type emulateNetworkParams struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
+}
+
+// load is one page load's figures.
+type load struct {
+	LCP       float64 `json:"lcp"`
+	LongTasks int     `json:"longTasks"`
+	LongMS    float64 `json:"longMs"`
+	Launcher  bool    `json:"launcher"`
+	ChatReady float64
+	Requests  []string
+}
+
+func measure(ctx context.Context, chromium string, p profile, url string, runs int, widget bool) ([]load, error) {
+	var out []load
+	for i := 0; i < runs; i++ {
+		l, err := once(ctx, chromium, p, url, widget && i == 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s run %d: %w", p.name, url, i+1, err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// observe is installed before the page's own scripts: it records the
+// largest contentful paint and the long tasks.
+const observe = `window.__m = {lcp: 0, longTasks: 0, longMs: 0};
+new PerformanceObserver(l => { for (const e of l.getEntries()) window.__m.lcp = e.startTime; }).observe({type: 'largest-contentful-paint', buffered: true});
+new PerformanceObserver(l => { for (const e of l.getEntries()) { window.__m.longTasks++; window.__m.longMs += e.duration; } }).observe({type: 'longtask', buffered: true});`
+
+func once(ctx context.Context, chromium string, p profile, url string, openChat bool) (load, error) {
+	profileDir, err := os.MkdirTemp("", "hostpage-chromium-*")
+	if err != nil {
+		return load{}, err
+	}
+	defer os.RemoveAll(profileDir)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(profileDir), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true))
+	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelA()
+	bctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	tctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
+	defer cancelT()
+
+	var mu sync.Mutex
+	var reqs []string
+	if err := chromedp.Listen(tctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && strings.Contains(e.Request.URL, "/widget") {
+			mu.Lock()
+			reqs = append(reqs, fmt.Sprintf("%.0f ms  %s", float64(e.Timestamp)*1000, e.Request.URL))
+			mu.Unlock()
+		}
+	}); err != nil {
+		return load{}, err
+	}
+	setup := chromedp.Func(func(c context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(c, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(c, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(c, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: observe}); err != nil {
+			return err
+		}
+		if p.cpu == 0 {
+			return nil
+		}
+		if _, err := cdp.Call(c, t, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: p.cpu}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(c, t, emulateNetwork, emulateNetworkParams{Latency: p.latency, DownloadThroughput: p.throughput, UploadThroughput: p.throughput})
+		return err
+	})
+	if err := chromedp.Do(tctx, setup); err != nil {
+		return load{}, err
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(url), chromedp.Sleep(3*time.Second)); err != nil {
+		return load{}, err
+	}
+	l, err := chromedp.Run(tctx, chromedp.Evaluate[load](`Object.assign({}, window.__m, {launcher: !!document.querySelector('[data-testid="sb-launcher"]')})`))
+	if err != nil {
+		return load{}, err
+	}
+	if openChat && l.Launcher {
+		start := time.Now()
+		err := chromedp.Do(tctx, chromedp.Click(chromedp.CSS(`[data-testid="sb-launcher"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`iframe[data-testid="sb-frame"]`)))
+		for err == nil {
+			// The frame's document (another origin) is reached through its node.
+			var nodes []*chromedp.Node
+			if nodes, err = chromedp.Run(tctx, chromedp.Nodes(chromedp.CSS(`iframe[data-testid="sb-frame"]`))); err != nil {
+				break
+			}
+			if nodes[0].ContentDocument == nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			_, err = chromedp.Run(tctx, chromedp.PollFunction[bool](`() => { const m = document.querySelector('[data-testid="sb-mode"]'); const n = document.querySelector('.sb-net'); return !!(m && m.dataset.mode && n && n.hidden); }`,
+				chromedp.WithPollingInFrame(nodes[0]), chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+			break
+		}
+		if err != nil {
+			return load{}, fmt.Errorf("open the chat: %w", err)
+		}
+		l.ChatReady = float64(time.Since(start).Milliseconds())
+		mu.Lock()
+		l.Requests = relative(reqs)
+		mu.Unlock()
+	}
+	return l, nil
+}
+
+func relative(reqs []string) []string {
+	if len(reqs) == 0 {
+		return nil
+	}
+	var t0 float64
+	out := make([]string, len(reqs))
+	for i, r := range reqs {
+		var t float64
+		var u string
+		_, _ = fmt.Sscanf(r, "%f ms  %s", &t, &u)
+		if i == 0 {
+			t0 = t
+		}
+		out[i] = fmt.Sprintf("+%5.0f ms  %s", t-t0, u)
+	}
+	return out
+}
+
+func report(p profile, without, with []load) {
+	med := func(ls []load, f func(load) float64) float64 {
+		v := make([]float64, len(ls))
+		for i, l := range ls {
+			v[i] = f(l)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	lcp := func(l load) float64 { return l.LCP }
+	lt := func(l load) float64 { return float64(l.LongTasks) }
+	lms := func(l load) float64 { return l.LongMS }
+	fmt.Printf("%s\n", p.name)
+	fmt.Printf("  largest contentful paint, median: without %.0f ms, with the widget %.0f ms (%+.0f ms)\n", med(without, lcp), med(with, lcp), med(with, lcp)-med(without, lcp))
+	fmt.Printf("  long tasks, median per load:      without %.0f (%.0f ms), with the widget %.0f (%.0f ms)\n", med(without, lt), med(without, lms), med(with, lt), med(with, lms))
+	shown := 0
+	for _, l := range with {
+		if l.Launcher {
+			shown++
+		}
+	}
+	fmt.Printf("  launcher drawn in %d of %d loads\n", shown, len(with))
+	if with[0].ChatReady > 0 {
+		fmt.Printf("  chat connected %.0f ms after the click (first load); the widget's requests:\n", with[0].ChatReady)
+		for _, r := range with[0].Requests {
+			fmt.Printf("    %s\n", r)
+		}
+	}
+	fmt.Println()
+}
+
+// article is a 28 KB news page; extra goes before </body>.
+func article(extra string) string {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>A long read</title><style>body{font:18px/1.6 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}h1{font:700 2.4rem/1.2 system-ui,sans-serif}</style></head><body><h1>The harbour at dawn: a long read about boats, weather and the people who wait for both</h1>`)
+	para := `<p>Before the first ferry leaves, the harbour belongs to the gulls and to the men who mend nets under the yellow lamps. They talk about the wind, about prices, about the boat that came back late last winter. Nobody hurries; the tide decides when the day begins, and everyone here has learned to listen to it.</p>`
+	for b.Len() < 28_000-len(extra)-30 {
+		b.WriteString(para)
+	}
+	b.WriteString(extra)
+	b.WriteString(`</body></html>`)
+	return b.String()
+}
+
+// gateway is a started gateway with its demo line.
+type gateway struct {
+	cmd            *exec.Cmd
+	base, line     string
+	email, pass    string
+	dir            string
+	stdout, stderr *strings.Builder
+}
+
+var (
+	loginRE = regexp.MustCompile(`Admin login:\s+(\S+)\s+password: (\S+)`)
+	lineRE  = regexp.MustCompile(`Demo line:\s+(\S+)`)
+)
+
+func startGateway(ctx context.Context) (*gateway, error) {
+	dir, err := os.MkdirTemp("", "hostpage-*")
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "gateway")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./gateway").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build ./gateway: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	g := &gateway{base: "http://" + addr, dir: dir, stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+	g.cmd = exec.CommandContext(ctx, bin)
+	g.cmd.Env = append(os.Environ(), "SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_DATA_DIR="+filepath.Join(dir, "data"),
+		"SWITCHBOARD_PUBLIC_URL="+g.base, "SWITCHBOARD_LOG_LEVEL=warn", "SWITCHBOARD_WIDGET_SESSION_RATE=100000")
+	g.cmd.Stdout, g.cmd.Stderr = g.stdout, g.stderr
+	if err := g.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if resp, err := http.Get(g.base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if m, l := loginRE.FindStringSubmatch(g.stdout.String()), lineRE.FindStringSubmatch(g.stdout.String()); resp.StatusCode == 200 && m != nil && l != nil {
+				g.email, g.pass, g.line = m[1], m[2], l[1]
+				return g, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			g.stop()
+			return nil, errors.New("the gateway did not start:\n" + g.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (g *gateway) stop() {
+	if g.cmd.Process != nil {
+		_ = g.cmd.Process.Kill()
+		_ = g.cmd.Wait()
+	}
+	os.RemoveAll(g.dir)
+}
+
+// allow adds origin to the demo line's allowed origins, as an admin would.
+func (g *gateway) allow(origin string) error {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	body := fmt.Sprintf(`{"email":%q,"password":%q}`, g.email, g.pass)
+	resp, err := c.Post(g.base+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	var me struct{ CSRFToken string }
+	err = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		return fmt.Errorf("sign in: %d %v", resp.StatusCode, err)
+	}
+	resp, err = c.Get(g.base + "/api/v1/lines/" + g.line)
+	if err != nil {
+		return err
+	}
+	var line struct {
+		Channels struct {
+			Widget struct {
+				AllowedOrigins []string `json:"allowedOrigins"`
+			} `json:"widget"`
+		} `json:"channels"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&line)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	origins, _ := json.Marshal(append(line.Channels.Widget.AllowedOrigins, origin))
+	req, _ := http.NewRequest("PATCH", g.base+"/api/v1/lines/"+g.line,
+		strings.NewReader(`{"channels":{"widget":{"enabled":true,"allowedOrigins":`+string(origins)+`}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", me.CSRFToken)
+	resp, err = c.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("allow %s on the demo line: %d %s", origin, resp.StatusCode, b)
+	}
+	return nil
+}
