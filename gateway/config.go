@@ -59,6 +59,9 @@ type Config struct {
 	// BlockByAddress: a blocked contact's client address blocks new
 	// visitors from that address too.
 	BlockByAddress bool
+	// PresenceGrace: an online agent with no agent websocket for this
+	// long is set offline.
+	PresenceGrace time.Duration
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -198,6 +201,7 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		LoginMaxFailuresPerAddress: e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),
 		LoginMaxInFlight:           e.integer("SWITCHBOARD_LOGIN_MAX_IN_FLIGHT", 4, 1, 1000),
 		LoginAlertFailures:         e.integer("SWITCHBOARD_LOGIN_ALERT_FAILURES", 20, 1, 1_000_000),
+		PresenceGrace:              e.duration("SWITCHBOARD_PRESENCE_GRACE", 2*time.Minute),
 		VisitorUploadQuota:         e.size("SWITCHBOARD_VISITOR_UPLOAD_QUOTA", 50<<20),
 		LineUploadQuota:            e.size("SWITCHBOARD_LINE_UPLOAD_QUOTA", 2<<30),
 		UploadOrphanTTL:            e.duration("SWITCHBOARD_UPLOAD_ORPHAN_TTL", 24*time.Hour),

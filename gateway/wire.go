@@ -22,6 +22,7 @@ type parts struct {
 	events    *inbox.EventLog
 	widget    *widget.Widget
 	scheduler *scheduler.Scheduler
+	agents    *api.API
 }
 
 // assemble builds every room and mounts its routes: the one place where
@@ -62,6 +63,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		PublicURL:                  cfg.PublicURL,
 		OnLoginLock:                func(scope string) { m.loginLocks.WithLabelValues(scope).Inc() },
 		OnLoginAlert:               m.loginAlerts.Inc,
+		PresenceGrace:              cfg.PresenceGrace,
 	}, log)
 	// The websocket and files routes go before Mount, whose catch-all 404
 	// ends /api/v1.
@@ -91,7 +93,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		Inbox:   svc,
 		Uploads: files.Sweeper{Store: fs, Now: svc.Now, TTL: cfg.UploadOrphanTTL},
 	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, SweepUploads: cfg.UploadSweepSchedule}, log)
-	return parts{app: app, events: events, widget: w, scheduler: sched}, boot, nil
+	return parts{app: app, events: events, widget: w, scheduler: sched, agents: agents}, boot, nil
 }
 
 func isAsset(path string) bool {

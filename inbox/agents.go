@@ -28,6 +28,8 @@ type AgentInput struct {
 	Presence *Presence `json:"presence"`
 	GroupIDs *[]string `json:"groupIds"`
 	Disabled *bool     `json:"disabled"`
+	// MaxChats caps the agent's routed active conversations; 0: no cap.
+	MaxChats *int `json:"maxChats"`
 }
 
 func normalEmail(field, v string) (string, error) {
@@ -93,6 +95,12 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 	if in.Disabled != nil {
 		ag.Disabled = *in.Disabled
 	}
+	if in.MaxChats != nil {
+		if *in.MaxChats < 0 || *in.MaxChats > MaxChatsLimit {
+			return invalid("maxChats", "must be between 0 (no limit) and %d", MaxChatsLimit)
+		}
+		ag.MaxChats = *in.MaxChats
+	}
 	return nil
 }
 
@@ -129,7 +137,7 @@ func (s *Service) CreateAgent(ctx context.Context, a Actor, in AgentInput) (*Age
 func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentInput) (*Agent, error) {
 	self := a.AgentID == id && !a.System
 	if !a.IsAdmin() {
-		if !self || in.Email != nil || in.Role != nil || in.GroupIDs != nil || in.Disabled != nil {
+		if !self || in.Email != nil || in.Role != nil || in.GroupIDs != nil || in.Disabled != nil || in.MaxChats != nil {
 			return nil, ErrForbidden
 		}
 	}

@@ -15,8 +15,10 @@ type Conversation struct {
 	Spam        bool             `bson:"spam" json:"spam"`
 	ContactID   string           `bson:"contactId" json:"contactId"`
 	ContactName string           `bson:"contactName" json:"contactName"`
-	AgentID     string           `bson:"agentId" json:"agentId"`
-	GroupID     string           `bson:"groupId" json:"groupId"`
+	// VisitorNumber is the contact's, for a visitor who gave no name.
+	VisitorNumber int    `bson:"visitorNumber,omitempty" json:"visitorNumber,omitempty"`
+	AgentID       string `bson:"agentId" json:"agentId"`
+	GroupID       string `bson:"groupId" json:"groupId"`
 	// Pinned fixes the conversation to its agent: routing never moves it.
 	Pinned            bool   `bson:"pinned" json:"pinned"`
 	SitePage          string `bson:"sitePage" json:"sitePage"`
@@ -25,6 +27,9 @@ type Conversation struct {
 	ClientRating      int    `bson:"clientRating" json:"clientRating"`
 	SupervisorRating  int    `bson:"supervisorRating" json:"supervisorRating"`
 	SupervisorComment string `bson:"supervisorComment" json:"supervisorComment"`
+	// LastMessage previews the latest message the client can see (never a
+	// comment); nil before the first one.
+	LastMessage *Preview `bson:"lastMessage,omitempty" json:"lastMessage,omitempty"`
 
 	Dates   Dates   `bson:"dates" json:"dates"`
 	Track   Track   `bson:"track" json:"-"`
@@ -69,7 +74,7 @@ type Track struct {
 func newConversation(id string, number int64, line string, ch Channel, typ ConversationType, contact *Contact, now time.Time) *Conversation {
 	c := &Conversation{
 		ID: id, Number: number, LineID: line, Channel: ch, Type: typ,
-		ContactID: contact.ID, ContactName: contact.Name,
+		ContactID: contact.ID, ContactName: contact.Name, VisitorNumber: contact.VisitorNumber,
 		Dates: Dates{Created: now, Modified: now},
 	}
 	c.setStatus(StatusNew)
@@ -136,6 +141,9 @@ func (c *Conversation) applyMessage(m *Message) {
 			c.Track.PendingSince = nil
 		}
 		c.setStatus(StatusAnswered)
+	}
+	if p := previewOf(m); p != nil {
+		c.LastMessage = p
 	}
 	c.touch(now)
 }

@@ -33,6 +33,7 @@ func (l Line) Redacted() Line {
 		l.Channels.Telegram.BotToken = ""
 	}
 	l.Channels.Email.Password = ""
+	l.Channels.Widget.IdentitySecretSet = l.Channels.Widget.IdentitySecret != ""
 	l.Channels.Widget.IdentitySecret = ""
 	return l
 }
@@ -59,6 +60,9 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		}
 		if m := ch.Telegram.Mode; m != "" && m != "webhook" && m != "polling" {
 			return invalid("channels.telegram.mode", "must be webhook or polling")
+		}
+		if err := s.checkLook(&ch.Widget.WidgetLook); err != nil {
+			return err
 		}
 		if ch.Widget.AllowedOrigins == nil {
 			ch.Widget.AllowedOrigins = []string{}
@@ -94,10 +98,7 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		l.BusinessHours = *in.BusinessHours
 	}
 	if in.Settings != nil {
-		if in.Settings.RatingTimeoutSeconds < 0 {
-			return invalid("settings.ratingTimeoutSeconds", "must not be negative")
-		}
-		if err := s.checkText("settings.greeting", in.Settings.Greeting, s.limits.MessageChars); err != nil {
+		if err := s.checkLineSettings(*in.Settings); err != nil {
 			return err
 		}
 		l.Settings = *in.Settings
@@ -160,7 +161,7 @@ func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line,
 	}
 	now := s.Now()
 	l := &Line{ID: newID(), AgentIDs: []string{}, GroupIDs: []string{}, CreatedAt: now, UpdatedAt: now,
-		Channels: LineChannels{Widget: WidgetChannel{Enabled: true, AllowedOrigins: []string{}}},
+		Channels: LineChannels{Widget: WidgetChannel{Enabled: true, AllowedOrigins: []string{}, WidgetLook: WidgetLook{Position: "right"}}},
 		Settings: LineSettings{RatingTimeoutSeconds: 300}}
 	if in.Name == nil {
 		return nil, invalid("name", "is required")

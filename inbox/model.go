@@ -85,6 +85,8 @@ type WidgetChannel struct {
 	// HMAC-SHA256 of its user id keyed with it. A secret: it is never
 	// returned by the API once set.
 	IdentitySecret string `bson:"identitySecret" json:"identitySecret,omitempty"`
+	// WidgetLook is the widget's appearance (linewidget.go).
+	WidgetLook `bson:",inline"`
 }
 
 // TelegramChannel configures the Telegram bot of a line.
@@ -155,6 +157,11 @@ type Agent struct {
 	Disabled     bool      `bson:"disabled" json:"disabled"`
 	CreatedAt    time.Time `bson:"createdAt" json:"createdAt"`
 	UpdatedAt    time.Time `bson:"updatedAt" json:"updatedAt"`
+
+	// MaxChats caps the active conversations routing gives the agent; 0: no cap.
+	MaxChats int `bson:"maxChats" json:"maxChats"`
+	// Notifications are the agent's own alert preferences (profile.go).
+	Notifications NotifyPrefs `bson:"notify" json:"notifications"`
 }
 
 // Contact is a customer: a visitor, a Telegram user or an e-mail sender.
@@ -171,9 +178,15 @@ type Contact struct {
 	TelegramUserID int64 `bson:"telegramUserId,omitempty" json:"telegramUserId,omitempty"`
 	// Address is a website visitor's client address, kept only where
 	// blocking by address is on.
-	Address   string    `bson:"address,omitempty" json:"address,omitempty"`
-	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
-	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
+	Address string `bson:"address,omitempty" json:"address,omitempty"`
+	// VisitorNumber names a website visitor who gave no name: the inbox
+	// shows "Visitor 1234" in each agent's language (see VisitorSeen).
+	VisitorNumber int `bson:"visitorNumber,omitempty" json:"visitorNumber,omitempty"`
+	// Client is what the visitor's browser said about itself at their
+	// latest widget session.
+	Client    *ClientInfo `bson:"client,omitempty" json:"client,omitempty"`
+	CreatedAt time.Time   `bson:"createdAt" json:"createdAt"`
+	UpdatedAt time.Time   `bson:"updatedAt" json:"updatedAt"`
 }
 
 // ConversationType says who wrote first.

@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
+
+// visitorNumberRE finds a visitor number (1000–9999) at the end of a
+// client filter: "Visitor 1234", "Besucher 1234", "1234".
+var visitorNumberRE = regexp.MustCompile(`(?:^|\D)([1-9]\d{3})\s*$`)
 
 // TimeRange bounds a date column; a zero end is open.
 type TimeRange struct {
@@ -102,7 +107,15 @@ func (f *ConversationFilter) query() (bson.M, error) {
 		q["statusCode"] = bson.M{"$lte": 6}
 	}
 	if f.Client != "" {
-		q["contactName"] = bson.M{"$regex": regexp.QuoteMeta(f.Client), "$options": "i"}
+		name := bson.M{"contactName": bson.M{"$regex": regexp.QuoteMeta(f.Client), "$options": "i"}}
+		// A visitor without a name is shown as "Visitor 1234" (in the
+		// agent's language): its number finds it too.
+		if m := visitorNumberRE.FindStringSubmatch(f.Client); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			q["$and"] = bson.A{bson.M{"$or": bson.A{name, bson.M{"visitorNumber": n}}}}
+		} else {
+			q["contactName"] = name["contactName"]
+		}
 	}
 	if f.ContactID != "" {
 		q["contactId"] = f.ContactID
@@ -174,9 +187,10 @@ func (s *Service) Conversations(ctx context.Context, a Actor, f ConversationFilt
 		return nil, 0, err
 	}
 	sortSpec := bson.D{{Key: "number", Value: -1}}
+	emptyField, dir := "", -1 // emptyField: a date or timing sorted on, whose empty values go last
 	if f.Sort != "" {
-		col, dir := strings.TrimPrefix(f.Sort, "-"), 1
-		if strings.HasPrefix(f.Sort, "-") {
+		col := strings.TrimPrefix(f.Sort, "-")
+		if dir = 1; strings.HasPrefix(f.Sort, "-") {
 			dir = -1
 		}
 		field, ok := sortFields[col]
@@ -187,11 +201,17 @@ func (s *Service) Conversations(ctx context.Context, a Actor, f ConversationFilt
 		if field != "number" { // a duplicate sort key is refused by the store
 			sortSpec = append(sortSpec, bson.E{Key: "number", Value: dir})
 		}
+		if mayBeEmpty(field) {
+			emptyField = field
+		}
 	}
 	if f.Offset < 0 {
 		return nil, 0, invalid("offset", "must not be negative")
 	}
 	limit := clampLimit(f.Limit, s.limits.ListMax)
+	if emptyField != "" {
+		return s.emptyLast(ctx, q, emptyField, dir, sortSpec, f.Offset, limit)
+	}
 	items, err := findAll[Conversation](ctx, s.store.conversations, q,
 		options.Find().SetSort(sortSpec).SetSkip(int64(f.Offset)).SetLimit(int64(limit)))
 	if err != nil {
@@ -202,4 +222,55 @@ func (s *Service) Conversations(ctx context.Context, a Actor, f ConversationFilt
 		return nil, 0, fmt.Errorf("store: count conversations: %w", err)
 	}
 	return items, n, nil
+}
+
+// mayBeEmpty reports whether a sort field is a date or timing that can be
+// unset: every one but the creation and modification dates.
+func mayBeEmpty(field string) bool {
+	switch {
+	case field == "dates.created", field == "dates.modified":
+		return false
+	case strings.HasPrefix(field, "dates."), strings.HasPrefix(field, "timings."):
+		return true
+	}
+	return false
+}
+
+// emptyLast pages through conversations sorted on field with the empty
+// (null or absent) values last whatever the direction: first the
+// conversations whose field is set, sorted by sortSpec, then those where it
+// is empty, by number in the same direction. Both engines sort null first
+// ascending, so one sorted query cannot do it. The page [offset,
+// offset+limit) is cut from the concatenation of the two groups.
+func (s *Service) emptyLast(ctx context.Context, q bson.M, field string, dir int, sortSpec bson.D, offset, limit int) ([]Conversation, int64, error) {
+	set := bson.M{"$and": bson.A{q, bson.M{field: bson.M{"$ne": nil}}}}
+	empty := bson.M{"$and": bson.A{q, bson.M{field: nil}}}
+	nSet, err := s.store.conversations.CountDocuments(ctx, set)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: count conversations with %s: %w", field, err)
+	}
+	nEmpty, err := s.store.conversations.CountDocuments(ctx, empty)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: count conversations without %s: %w", field, err)
+	}
+	items := []Conversation{}
+	if int64(offset) < nSet {
+		items, err = findAll[Conversation](ctx, s.store.conversations, set,
+			options.Find().SetSort(sortSpec).SetSkip(int64(offset)).SetLimit(int64(limit)))
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	if rest := limit - len(items); rest > 0 && nEmpty > 0 {
+		skip := max(int64(offset)-nSet, 0)
+		if skip < nEmpty {
+			more, err := findAll[Conversation](ctx, s.store.conversations, empty,
+				options.Find().SetSort(bson.D{{Key: "number", Value: dir}}).SetSkip(skip).SetLimit(int64(rest)))
+			if err != nil {
+				return nil, 0, err
+			}
+			items = append(items, more...)
+		}
+	}
+	return items, nSet + nEmpty, nil
 }

@@ -62,7 +62,8 @@ func (s *Service) LineMode(ctx context.Context, lineID string) (Mode, error) {
 
 // Route offers an unassigned active conversation to its line's online
 // agents: it goes to the one with the fewest active conversations (ties by
-// agent id, so the choice is stable). With nobody online it
+// agent id, so the choice is stable), skipping agents at their maximum
+// of concurrent chats. With nobody online (or everyone full) it
 // stays unassigned in the line's queue, and Route returns it unchanged.
 func (s *Service) Route(ctx context.Context, convID string) (*Conversation, error) {
 	c, err := s.loadConversation(ctx, System, convID)
@@ -81,9 +82,11 @@ func (s *Service) Route(ctx context.Context, convID string) (*Conversation, erro
 		return nil, err
 	}
 	var online []string
+	caps := map[string]int{}
 	for _, a := range agents {
 		if a.Presence == PresenceOnline && (c.GroupID == "" || slices.Contains(a.GroupIDs, c.GroupID)) {
 			online = append(online, a.ID)
+			caps[a.ID] = a.MaxChats
 		}
 	}
 	if len(online) == 0 {
@@ -93,11 +96,19 @@ func (s *Service) Route(ctx context.Context, convID string) (*Conversation, erro
 	if err != nil {
 		return nil, err
 	}
-	best := online[0]
-	for _, id := range online[1:] {
-		if load[id] < load[best] {
+	// Agents at their maximum of concurrent chats are skipped; with
+	// everyone full the conversation waits in the queue.
+	best := ""
+	for _, id := range online {
+		if caps[id] > 0 && load[id] >= caps[id] {
+			continue
+		}
+		if best == "" || load[id] < load[best] {
 			best = id
 		}
+	}
+	if best == "" {
+		return c, nil
 	}
 	routed, err := s.mutate(ctx, System, convID, func(c *Conversation, now time.Time) error {
 		if c.AgentID != "" {

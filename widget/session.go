@@ -2,11 +2,9 @@ package widget
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
@@ -46,8 +44,18 @@ type sessionResponse struct {
 type lineView struct {
 	Name     string `json:"name"`
 	Greeting string `json:"greeting"`
-	// ContactForm: the line asks for name and e-mail in the chat.
+	// ContactForm: the line asks for name and e-mail in the chat, before
+	// the first message in live-chat mode too.
 	ContactForm bool `json:"contactForm"`
+	// The look (inbox.WidgetLook): the window's title (empty: Name), the
+	// greeting in messenger mode, the brand colour and the text colour on
+	// it, the launcher's corner and label.
+	Title             string `json:"title"`
+	MessengerGreeting string `json:"messengerGreeting"`
+	Color             string `json:"color"`
+	TextColor         string `json:"textColor"`
+	Position          string `json:"position"`
+	LauncherLabel     string `json:"launcherLabel"`
 }
 
 // conversationView is what a visitor learns about their conversation.
@@ -65,9 +73,11 @@ func viewOf(c *inbox.Conversation) *conversationView {
 }
 
 const (
-	// visitorNamePrefix names a visitor until the form or setUser does.
-	visitorNamePrefix = "Visitor "
-	maxUserIDChars    = 200
+	// visitorName is a new visitor's stored name: none until the form or
+	// setUser gives one. The inbox numbers them instead (VisitorSeen) and
+	// shows "Visitor 1234" in each agent's language.
+	visitorName    = ""
+	maxUserIDChars = 200
 )
 
 func (w *Widget) createSession(c *fiber.Ctx) error {
@@ -106,10 +116,11 @@ func (w *Widget) createSession(c *fiber.Ctx) error {
 		}
 	}
 	if contact == nil {
-		if contact, err = w.svc.StartVisitor(ctx, line.ID, visitorName(), id); err != nil {
+		if contact, err = w.svc.StartVisitor(ctx, line.ID, visitorName, id); err != nil {
 			return w.fail(c, err)
 		}
 	}
+	w.svc.VisitorSeen(ctx, contact.ID, c.Get(fiber.HeaderUserAgent))
 	v := visitor{ID: contact.ID, LineID: line.ID}
 	mode, err := w.svc.LineMode(ctx, line.ID)
 	if err != nil {
@@ -129,9 +140,16 @@ func (w *Widget) createSession(c *fiber.Ctx) error {
 	if err != nil {
 		return w.fail(c, err)
 	}
+	look, color := line.Channels.Widget.WidgetLook, line.Channels.Widget.Color
+	if color == "" {
+		color = inbox.DefaultWidgetColor
+	}
+	textColor, _ := inbox.TextOn(color)
 	return c.JSON(sessionResponse{
 		Token: tok, VisitorID: v.ID, Mode: mode,
-		Line:         lineView{Name: line.Name, Greeting: line.Settings.Greeting, ContactForm: line.Settings.ContactFormBot},
+		Line: lineView{Name: line.Name, Greeting: line.Settings.Greeting, ContactForm: line.Settings.ContactFormBot,
+			Title: look.Title, MessengerGreeting: look.MessengerGreeting, Color: color, TextColor: textColor,
+			Position: look.Position, LauncherLabel: look.LauncherLabel},
 		Conversation: viewOf(conv), Messages: msgs,
 	})
 }
@@ -197,15 +215,6 @@ func (w *Widget) tokenVisitor(tok, lineID string) (visitor, bool) {
 		return visitor{}, false
 	}
 	return v, true
-}
-
-// visitorName names a new visitor until the form or setUser does.
-func visitorName() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(9000))
-	if err != nil {
-		n = big.NewInt(0)
-	}
-	return visitorNamePrefix + strconv.FormatInt(n.Int64()+1000, 10)
 }
 
 // currentConversation is the visitor's open live chat on their line, or nil.

@@ -125,6 +125,7 @@ type Inbox interface {
 
 	StartVisitor(ctx context.Context, lineID, name string, id inbox.VisitorIdentity) (*inbox.Contact, error)
 	ResumeVisitor(ctx context.Context, v inbox.Visitor, id inbox.VisitorIdentity) (*inbox.Contact, error)
+	VisitorSeen(ctx context.Context, contactID, userAgent string)
 	VisitorContactForm(ctx context.Context, v inbox.Visitor, name, email *string) (*inbox.Contact, error)
 	VisitorCurrent(ctx context.Context, v inbox.Visitor) (*inbox.Conversation, error)
 	VisitorConversation(ctx context.Context, v inbox.Visitor, id string) (*inbox.Conversation, error)

@@ -44,6 +44,9 @@ type Config struct {
 	// LoginAlertFailures. Both may be nil.
 	OnLoginLock  func(kind string)
 	OnLoginAlert func()
+	// PresenceGrace is how long an online agent may be without an agent
+	// websocket before RunPresence sets them offline (default 2m).
+	PresenceGrace time.Duration
 }
 
 // SessionCookie is the name of the session cookie.
@@ -59,6 +62,7 @@ type API struct {
 	throttle *throttle
 	log      *slog.Logger
 	files    FileStore
+	presence *presence
 	// publicOrigin is scheme://host of PublicURL, lower case, or "".
 	publicOrigin string
 }
@@ -87,6 +91,7 @@ func New(svc *inbox.Service, cfg Config, log *slog.Logger) *API {
 		log = slog.Default()
 	}
 	a := &API{svc: svc, cfg: cfg, log: log, publicOrigin: originOf(cfg.PublicURL)}
+	a.presence = newPresence(svc, cfg.PresenceGrace, log)
 	a.throttle = newThrottle(throttleConfig{
 		window: cfg.LoginWindow, now: svc.Now,
 		pairMax: cfg.LoginMaxFailures, addrMax: cfg.LoginMaxFailuresPerAddress,
@@ -165,6 +170,9 @@ func (a *API) Mount(r fiber.Router) {
 	v1.Post("/conversations/:id/pin", a.pin)
 	v1.Put("/conversations/:id/rating", a.supervisorRating)
 	v1.Post("/conversations/:id/client-rating", a.clientRating)
+	a.mountWindow(v1)
+	a.mountSettings(v1)
+	a.mountPrefs(v1)
 	v1.Use(func(c *fiber.Ctx) error {
 		return writeError(c, fiber.StatusNotFound, "not_found", "no such endpoint: "+c.Method()+" "+c.Path(), "")
 	})

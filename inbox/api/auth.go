@@ -137,9 +137,15 @@ func (a *API) sameSite(origin, host string) bool {
 	return strings.EqualFold(u.Host, host)
 }
 
+// logout ends the session and its agent websockets. The agent goes
+// offline unless another session of theirs has an agent websocket.
 func (a *API) logout(c *fiber.Ctx) error {
-	if err := a.svc.Logout(c.UserContext(), who(c).token); err != nil {
+	p := who(c)
+	if err := a.svc.Logout(c.UserContext(), p.token); err != nil {
 		return a.fail(c, err)
+	}
+	if err := a.presence.signedOut(c.UserContext(), p.agent, p.token); err != nil {
+		a.log.Error("sign-out presence", "agent", p.agent.ID, "err", err)
 	}
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, Secure: a.cfg.CookieSecure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0)})

@@ -161,6 +161,7 @@ func (w *wsServer) serve(conn *websocket.Conn) {
 	}
 	ctx, cancel := context.WithCancel(w.base)
 	defer cancel()
+	defer w.api.presence.connected(p.agent.ID, p.token, cancel)()
 	c := &wsConn{srv: w, conn: conn, token: p.token, replies: make(chan []byte, 16),
 		access: newWSAccess(w.api.svc, inbox.ActorFor(p.agent))}
 	c.staff.Store(c.access.actor().SeesAll())

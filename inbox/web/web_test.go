@@ -150,22 +150,43 @@ var (
 func TestEveryStringInFourLanguages(t *testing.T) {
 	files := jsFiles(t)
 	keys := map[string]bool{}
-	for i, line := range strings.Split(files[filepath.Join("assets", "i18n.js")], "\n") {
-		m := i18nRow.FindStringSubmatch(line)
-		if m == nil {
-			continue
+	// i18n.js merges the sections' tables (i18n-settings.js, i18n-table.js) into its own.
+	for _, table := range []string{"i18n.js", "i18n-settings.js", "i18n-table.js"} {
+		src, ok := files[filepath.Join("assets", table)]
+		if !ok {
+			t.Fatalf("assets/%s is missing", table)
 		}
-		keys[m[1]] = true
-		vals := jsString.FindAllString(m[2], -1)
-		if len(vals) != 4 {
-			t.Errorf("i18n.js:%d %s has %d translations, want 4 (en, de, pl, ru)", i+1, m[1], len(vals))
-			continue
-		}
-		for j, v := range vals {
-			if len(v) <= 2 {
-				t.Errorf("i18n.js:%d %s: translation %d is empty", i+1, m[1], j)
+		rows := 0
+		for i, line := range strings.Split(src, "\n") {
+			m := i18nRow.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			rows++
+			if keys[m[1]] {
+				t.Errorf("%s:%d %s is defined twice", table, i+1, m[1])
+			}
+			keys[m[1]] = true
+			vals := jsString.FindAllString(m[2], -1)
+			if len(vals) != 4 {
+				t.Errorf("%s:%d %s has %d translations, want 4 (en, de, pl, ru)", table, i+1, m[1], len(vals))
+				continue
+			}
+			for j, v := range vals {
+				if len(v) <= 2 {
+					t.Errorf("%s:%d %s: translation %d is empty", table, i+1, m[1], j)
+				}
 			}
 		}
+		if rows == 0 {
+			t.Errorf("%s holds no strings; is the format still one key a line?", table)
+		}
+	}
+	if i18n := files[filepath.Join("assets", "i18n.js")]; !strings.Contains(i18n, "from './i18n-settings.js'") || !strings.Contains(i18n, "Object.assign(S, SETTINGS)") {
+		t.Error("i18n.js does not merge i18n-settings.js into its table")
+	}
+	if i18n := files[filepath.Join("assets", "i18n.js")]; !strings.Contains(i18n, "from './i18n-table.js'") || !strings.Contains(i18n, "Object.assign(S, TABLE)") {
+		t.Error("i18n.js does not merge i18n-table.js into its table")
 	}
 	if len(keys) < 50 {
 		t.Fatalf("found only %d strings in i18n.js; is the format still one key a line?", len(keys))
@@ -177,7 +198,7 @@ func TestEveryStringInFourLanguages(t *testing.T) {
 			}
 		}
 	}
-	for _, prefix := range []string{"status.", "general.", "channel.", "presence.", "col."} {
+	for _, prefix := range []string{"status.", "general.", "channel.", "presence.", "col.", "set."} {
 		found := 0
 		for k := range keys {
 			if strings.HasPrefix(k, prefix) {

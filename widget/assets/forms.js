@@ -4,6 +4,24 @@ import { t } from './i18n.js';
 import { validEmail } from './core.js';
 import { S, $, TL, api, jget, jset, post, send } from './state.js';
 import { toEnd } from './window.js';
+import { h, text } from './view.js';
+
+// ---- the line's look (from the session): title, colours, greetings
+export function look(ln) {
+  $.line.textContent = document.title = ln.title || ln.name || t('title');
+  const r = document.documentElement.style;
+  if (/^#[0-9a-f]{6}$/i.test(ln.color)) r.setProperty('--p', ln.color), r.setProperty('--on-p', ln.textColor || '#fff');
+  S.greet = [ln.greeting || '', ln.messengerGreeting || ''];
+  S.cf = !!ln.contactForm;
+  greet();
+  contactView();
+}
+// greet shows the greeting of the mode: live chat or messenger.
+function greet() {
+  const g = (S.greet || [])[S.mode === 'live' ? 0 : 1] || '';
+  $.greet.replaceChildren(h('div', { class: 'sb-bubble', dir: 'auto', 'data-testid': 'sb-greeting' }, text(g)));
+  $.greet.hidden = !g;
+}
 
 // ---- modes and the contact form
 export function setMode(m) {
@@ -12,12 +30,19 @@ export function setMode(m) {
   $.mode.dataset.mode = $.app.dataset.mode = m;
   $.modeText.textContent = t(m);
   $.status.textContent = t(m === 'live' ? 'online' : 'offline');
+  greet();
   contactView();
   if (S.ready) post('mode', { mode: m });
 }
+// contactView shows the contact form: in messenger mode, and in live chat
+// too on a line that asks before the first message (then sending waits
+// for it).
 export function contactView() {
   const done = !!S.email;
-  $.form.hidden = S.mode !== 'messenger' || done;
+  const first = S.cf && S.mode === 'live' && !TL.conv;
+  $.form.hidden = !(S.mode === 'messenger' || first) || done;
+  $.hint.textContent = t(first ? 'formHint' : 'messengerHint');
+  if (S.cf) $.comp.hidden = first && !done;
   $.cMsg.textContent = S.mode === 'messenger' && done ? t('contactDone', { email: S.email }) : '';
 }
 export async function contact(e) {

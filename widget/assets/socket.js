@@ -3,11 +3,10 @@
 import { t } from './i18n.js';
 import { Outbox, backoff } from './core.js';
 import { Conn } from './conn.js';
-import { h, text } from './view.js';
 import { S, $, TL, OB, LINE, HOST, LANG, api, jset, newTimeline, page, plug, post, sdel, sleep, sset, withOrigin } from './state.js';
-import { net } from './window.js';
+import { net, connState } from './window.js';
 import { incoming, acked, failed, pending, seen, typing, unpendAll, unread } from './timeline.js';
-import { setMode, status, contactView } from './forms.js';
+import { setMode, status, contactView, look } from './forms.js';
 
 const conn = new Conn({
   url: tok => withOrigin(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/widget/v1/ws?token=${encodeURIComponent(tok)}`),
@@ -15,10 +14,14 @@ const conn = new Conn({
   // and start the current one from its beginning.
   hello: () => ({ lastSeq: (S.helloSeq = TL.cursor), ...(TL.conv && { conversationId: TL.conv }) }),
   frame: onFrame,
+  // Down: after 1.5 s (a blip shows nothing) the header says it is
+  // reconnecting; back up, the header shows the status again.
   state: up => {
     clearTimeout(S.netT);
-    if (up) net('');
-    else S.netT = setTimeout(() => net(t('reconnecting')), 1500);
+    if (up) {
+      net('');
+      connState(true);
+    } else S.netT = setTimeout(() => connState(false), 1500);
   },
   refresh: async () => (await session(true), S.token),
 });
@@ -120,10 +123,7 @@ export async function session(refresh) {
   S.visitor = j.visitorId;
   S.token = j.token;
   sset('t', j.token);
-  const ln = j.line || {};
-  $.line.textContent = document.title = ln.name || t('title');
-  $.greet.replaceChildren(h('div', { class: 'sb-bubble', dir: 'auto' }, text(ln.greeting || '')));
-  $.greet.hidden = !ln.greeting;
+  look(j.line || {});
   for (const m of Array.isArray(j.messages) ? j.messages : []) incoming(m, false);
   const c = j.conversation;
   TL.use(c ? c.id : null);

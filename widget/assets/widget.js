@@ -2,12 +2,13 @@
 // Served without blank lines, // comment lines and indentation
 // (widget/assets.go), as every script here: no string spans lines.
 (function (W, D) {
-  'use strict';
   var pre = W.Switchboard, me = D.currentScript, q, i;
   if (pre && pre.version) return;
   if (!me || !me.getAttribute('data-line')) me = D.querySelector('script[src*="/widget.js"][data-line]');
   if (!me) return;
-  var line = me.getAttribute('data-line'), GW;
+  // L: the look the inbox's snippet carries — data-style (the launcher's
+  // colours, corner and size), data-side (the window's corner), data-label.
+  var line = me.getAttribute('data-line'), L = me.dataset, GW;
   try { GW = new URL(me.src, location.href).origin; } catch (e) { return; }
   if (!line || !/^https?:/.test(GW)) return;
 
@@ -22,7 +23,7 @@
 
   function store(s, k, v) {
     try {
-      if (v === undefined) return W[s].getItem(k);
+      if (v == undefined) return W[s].getItem(k);
       v ? W[s].setItem(k, v) : W[s].removeItem(k);
     } catch (e) {}
   }
@@ -42,6 +43,7 @@
   svg.appendChild(path);
   btn.appendChild(svg);
   btn.appendChild(badge);
+  btn.append(L.label || '');
   btn.onclick = function () { setOpen(!open, 1); };
   btn.onfocus = function () {
     try { ring = btn.matches(':focus-visible'); } catch (e) { ring = true; }
@@ -51,20 +53,20 @@
 
   function paint() {
     var small = W.innerWidth <= 480;
-    path.setAttribute('d', open ? 'M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z'
+    path.setAttribute('d', open ? 'M6 5 5 6l6 6-6 6 1 1 6-6 6 6 1-1-6-6 6-6-1-1-6 6z'
       : 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z');
     btn.setAttribute('aria-expanded', open);
-    btn.setAttribute('aria-label', T[open ? 1 : 0] + (count ? ', ' + T[2] + ': ' + count : ''));
+    btn.setAttribute('aria-label', T[+open] + (count ? ', ' + T[2] + ': ' + count : ''));
     badge.textContent = count > 99 ? '99+' : count;
     css(badge, 'all:initial;position:absolute;top:-4px;right:-4px;min-width:8px;padding:0 6px;' +
       'border-radius:10px;background:#c5221f;color:#fff;font:700 12px/20px sans-serif;text-align:center;display:' +
       (count && !open ? 'block;' : 'none;'));
     css(btn, 'all:initial;position:fixed;right:20px;bottom:20px;' + Z + 'width:56px;height:56px;border-radius:50%;background:' +
-      BG + ';color:#fff;cursor:pointer;align-items:center;justify-content:center;box-shadow:0 4px 16px #0005;' +
-      'outline:' + (ring ? '3px solid ' + BG : '0') + ';outline-offset:3px;display:' + (mode === 'hidden' || (small && open) ? 'none;' : 'flex;'));
+      BG + ';color:#fff;cursor:pointer;align-items:center;justify-content:center;box-shadow:0 4px 16px #0005;' + (L.style || '') +
+      'outline:' + (ring ? '3px solid ' + BG : '0') + ';outline-offset:3px;display:' + (mode == 'hidden' || (small && open) ? 'none;' : 'flex;'));
     if (frame) css(frame, 'all:initial;position:fixed;' + Z + 'border:0;display:' + (open ? 'block;' : 'none;') +
       (small ? 'top:0;left:0;width:100%;height:100%;' : 'right:20px;bottom:88px;width:380px;max-width:calc(100vw - 40px);height:min(' +
-        (height || 640) + 'px,calc(100vh - 108px));border-radius:16px;box-shadow:0 8px 40px #0005;'));
+        (height || 640) + 'px,calc(100vh - 108px));border-radius:16px;box-shadow:0 8px 40px #0005;' + (L.side || '')));
   }
 
   function make() {
@@ -83,8 +85,8 @@
 
   function setOpen(o, focus) {
     if (!mounted) return void (want = o);
-    if ((o && mode === 'hidden') || o === open) return;
-    var inside = D.activeElement === frame;
+    if ((o && mode == 'hidden') || o == open) return;
+    var inside = D.activeElement == frame;
     open = o;
     store(SS, KEY, o ? '1' : '');
     if (o && !frame) make();
@@ -97,7 +99,7 @@
 
   function setMode(m) {
     mode = m;
-    if (m === 'hidden') setOpen(false);
+    if (m == 'hidden') setOpen(false);
     paint();
   }
 
@@ -109,14 +111,14 @@
 
   W.addEventListener('message', function (e) {
     var d = e.data, t = d && d.type;
-    if (!frame || e.source !== frame.contentWindow || e.origin !== GW || !d || d.sb !== 1) return;
-    if (t === 'hello') talk = true, tell({ type: 'init', user: user, open: open });
-    if (t === 'open' || t === 'close') setOpen(t === 'open');
-    if (t === 'resize') height = Math.max(200, d.height | 0), paint();
-    if (t === 'ready') ready = true, store(LS, KEY, '1');
-    if (t === 'ready' || t === 'mode') setMode(d.mode), emit(t, { mode: d.mode });
-    if (t === 'unread') count = Math.max(0, d.count | 0), paint(), emit(t, { count: count });
-    if (t === 'message') emit(t, { message: d.message });
+    if (!frame || e.source != frame.contentWindow || e.origin != GW || !d || d.sb != 1) return;
+    if (t == 'hello') talk = true, tell({ type: 'init', user: user, open: open });
+    if (t == 'open' || t == 'close') setOpen(t == 'open');
+    if (t == 'resize') height = Math.max(200, d.height | 0), paint();
+    if (t == 'ready') ready = true, store(LS, KEY, 1);
+    if (t == 'ready' || t == 'mode') setMode(d.mode), emit(t, { mode: d.mode });
+    if (t == 'unread') count = Math.max(0, d.count | 0), paint(), emit(t, { count: count });
+    if (t == 'message') emit(t, { message: d.message });
   });
   function page() { tell({ type: 'page' }); }
   W.addEventListener('popstate', page);
@@ -128,15 +130,15 @@
     open: function () { setOpen(true, 1); },
     close: function () { setOpen(false); },
     setUser: function (u) {
-      user = u && typeof u === 'object' ? { id: u.id, name: u.name, email: u.email, hash: u.hash } : null;
+      user = u && typeof u == 'object' ? { id: u.id, name: u.name, email: u.email, hash: u.hash } : null;
       tell({ type: 'user', user: user });
     },
     on: function (ev, fn) {
       (H[ev] = H[ev] || []).push(fn);
-      if (ev === 'ready' && ready) fn({ mode: mode });
+      if (ev == 'ready' && ready) fn({ mode: mode });
     },
     off: function (ev, fn) {
-      H[ev] = fn ? (H[ev] || []).filter(function (f) { return f !== fn; }) : [];
+      H[ev] = fn ? (H[ev] || []).filter(function (f) { return f != fn; }) : [];
     }
   };
 
@@ -147,25 +149,30 @@
     // A returning visitor's frame loads at once (unread count, mode); a
     // chat left open on the previous page opens again.
     if (store(LS, KEY)) make();
-    if (want !== null) setOpen(want, 1);
+    if (want != null) setOpen(want, 1);
     else if (store(SS, KEY)) setOpen(true);
   }
   // stub queue: {q: [[method, args]]}
-  q = (pre && pre.q) || [];
+  q = pre && pre.q || [];
   for (i = 0; i < q.length; i++) try { api[q[i][0]].apply(api, q[i][1] || []); } catch (e) {}
 
   // Ask before drawing anything: a page the line does not allow gets no
   // launcher, and its developer the server's word on what to change (403:
   // the origin to allow; 404: unknown line or widget off). Any other
   // failure (network, 429, 5xx) draws it: the chat window explains those.
-  function go() { D.body ? mount() : D.addEventListener('DOMContentLoaded', mount); }
-  var status = 0;
-  fetch(GW + '/widget/v1/check?lineId=' + encodeURIComponent(line) + '&origin=' + encodeURIComponent(location.origin)).then(function (r) {
-    status = r.status;
-    return r.json();
-  }).then(function (j) {
-    if (status == 403 || status == 404) return console.warn('Switchboard:', j.error.message);
-    mode = j.mode || '';
-    go();
-  }, go);
+  // Nothing happens before the host page has loaded and the browser is
+  // idle: the widget never delays the page's own content.
+  function check() {
+    var status = 0;
+    fetch(GW + '/widget/v1/check?lineId=' + encodeURIComponent(line) + '&origin=' + encodeURIComponent(location.origin)).then(function (r) {
+      status = r.status;
+      return r.json();
+    }).then(function (j) {
+      if (status == 403 || status == 404) return console.warn('Switchboard:', j.error.message);
+      mode = j.mode || '';
+      mount();
+    }, mount);
+  }
+  function idle() { W.requestIdleCallback ? W.requestIdleCallback(check, { timeout: 2000 }) : setTimeout(check, 1); }
+  D.readyState == 'complete' ? idle() : W.addEventListener('load', idle);
 })(window, document);

@@ -19,12 +19,13 @@ export function build(on) {
 
   $.app = h('div', { class: 'sb-app' },
     h('header', { class: 'sb-head' },
-      h('div', { class: 'sb-ttl' }, ($.line = h('h1', { dir: 'auto' }, t('title'))), ($.status = h('p', { class: 'sb-st' }))),
+      h('div', { class: 'sb-ttl' }, ($.line = h('h1', { dir: 'auto' }, t('title'))), ($.status = h('p', { class: 'sb-st' })),
+        ($.conn = h('p', { class: 'sb-conn', role: 'status', 'data-testid': 'sb-conn', hidden: true }))),
       EMBED && h('button', { type: 'button', class: 'sb-x', 'aria-label': t('close'), title: t('close'), onclick: () => post('close') }, icon('x'))),
     ($.mode = h('section', { class: 'sb-mode', 'data-testid': 'sb-mode', 'data-mode': '' },
       ($.modeText = h('p', { class: 'sb-mt', role: 'status' })),
       ($.form = h('form', { class: 'sb-form', novalidate: true, hidden: true, onsubmit: on.contact },
-        h('p', { class: 'sb-hint' }, t('messengerHint')),
+        ($.hint = h('p', { class: 'sb-hint' }, t('messengerHint'))),
         h('div', { class: 'sb-row' },
           h('label', {}, h('span', {}, t('name')), ($.name = h('input', { type: 'text', autocomplete: 'name', maxlength: '200', 'data-testid': 'sb-name' }))),
           h('label', {}, h('span', {}, t('email')), ($.email = h('input', { type: 'email', autocomplete: 'email', maxlength: '200', required: true, 'data-testid': 'sb-email' })))),
@@ -51,6 +52,8 @@ export function build(on) {
       $.input,
       $.send)));
   document.body.append($.app);
+  // Styled here: the header's connection state is part of the connection code.
+  Object.assign($.conn.style, { margin: '1px 0 0', fontSize: '13px', fontWeight: '600' });
 
   $.file.addEventListener('change', () => {
     const fs = [...$.file.files];
@@ -99,6 +102,14 @@ export function error(msg) {
 export function net(s) {
   $.net.textContent = s;
   $.net.hidden = !s;
+}
+// connState shows in the header that the connection is down and being
+// restored, in place of the online/offline status, until it is back.
+export function connState(up) {
+  $.conn.textContent = up ? '' : `⟳ ${t('offlineShort')}`;
+  $.conn.hidden = up;
+  $.status.hidden = !up;
+  $.app.dataset.conn = up ? 'up' : 'down';
 }
 export const atEnd = () => $.list.scrollHeight - $.list.scrollTop - $.list.clientHeight < 80;
 export const toEnd = () => ($.list.scrollTop = $.list.scrollHeight);

@@ -9,6 +9,8 @@ import { h, replace, errorText } from './views/dom.js';
 import { renderLogin } from './views/login.js';
 import { Workspace } from './views/workspace.js';
 import { ConversationTable } from './views/table.js';
+import { Settings } from './views/settings.js';
+import { setNotifyPrefs } from './notify.js';
 
 const root = document.getElementById('app');
 let session = null;
@@ -74,15 +76,20 @@ async function start(me) {
   };
 
   const read = new ReadState(agent.id);
-  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, t('conn.offline'));
+  const banner = h('div', { class: 'banner', role: 'status', testid: 'conn-banner', hidden: true }, t('conn.offline'));
   s.live = new Live({
-    onReady: () => { banner.hidden = true; s.workspace.resume(); if (s.tab === 'conversations') s.table.load(); },
-    onResync: () => { s.workspace.resume(); if (s.tab === 'conversations') s.table.load(); },
+    onReady: () => { banner.hidden = true; s.workspace.resume(); s.table.refresh(); },
+    onResync: () => { s.workspace.resume(); s.table.refresh(); },
     onEvent: (ev) => onEvent(s, ev),
     onHidden: (id) => s.workspace.onHidden(id),
     onError: (err) => { if (err && err.code !== 'forbidden') toast(err.message); },
     onState: (state) => {
-      if (state === 'up') return;
+      if (state === 'up') {
+        // Reconnected: the banner goes at once, and a toast says so.
+        if (!banner.hidden) toast(t('conn.back'));
+        banner.hidden = true;
+        return;
+      }
       banner.hidden = false;
       api.me().catch((e) => { if (e.status === 401 && session === s) showLogin(); });
     },
@@ -114,12 +121,15 @@ async function start(me) {
   s.tabs = {
     workspace: h('a', { href: '#/', class: 'tab', role: 'tab', testid: 'tab-workspace' }, t('tab.workspace')),
     conversations: h('a', { href: '#/conversations', class: 'tab', role: 'tab', testid: 'tab-conversations' }, t('tab.conversations')),
+    settings: h('a', { href: '#/settings', class: 'tab', role: 'tab', testid: 'tab-settings' }, t('tab.settings')),
   };
+  setNotifyPrefs(agent.notifications);
+  s.settings = new Settings({ me: agent, toast });
   s.main = h('main', { class: 'main' });
   replace(root,
     h('header', { class: 'topbar' },
       h('h1', { class: 'brand' }, t('app.title')),
-      h('nav', { class: 'tabs', role: 'tablist' }, s.tabs.workspace, s.tabs.conversations),
+      h('nav', { class: 'tabs', role: 'tablist' }, s.tabs.workspace, s.tabs.conversations, s.tabs.settings),
       h('span', { class: 'spacer' }),
       h('span', { class: 'me' }, agent.name),
       h('span', { class: ['presence-dot', 'p-' + agent.presence] }), s.presence, lang,
@@ -137,14 +147,15 @@ function setPresence(s, p) {
 
 function route(s) {
   const hash = location.hash || '#/';
-  const tab = hash.startsWith('#/conversations') ? 'conversations' : 'workspace';
+  const tab = hash.startsWith('#/settings') ? 'settings' : hash.startsWith('#/conversations') ? 'conversations' : 'workspace';
   const switched = s.tab !== tab;
   s.tab = tab;
   for (const [name, el] of Object.entries(s.tabs)) {
     el.classList.toggle('active', name === tab);
     el.setAttribute('aria-selected', String(name === tab));
   }
-  if (switched) replace(s.main, tab === 'conversations' ? s.table.el : s.workspace.el);
+  if (switched) replace(s.main, tab === 'settings' ? s.settings.el : tab === 'conversations' ? s.table.el : s.workspace.el);
+  if (tab === 'settings') return s.settings.show(hash);
   if (tab === 'conversations') {
     if (switched) s.table.load();
     return;
@@ -169,6 +180,7 @@ function onEvent(s, ev) {
       break;
     default:
       s.workspace.onEvent(ev);
+      s.table.onEvent(ev); // the conversation table updates live (views/table.js)
   }
 }
 

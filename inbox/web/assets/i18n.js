@@ -1,5 +1,8 @@
 // Every string of the inbox in its four languages: [en, de, pl, ru].
 // Status and column names follow the product's help articles (seeds).
+import { SETTINGS } from './i18n-settings.js';
+import { TABLE } from './i18n-table.js';
+
 const LANGS = ['en', 'de', 'pl', 'ru'];
 
 const S = {
@@ -38,6 +41,51 @@ const S = {
   'conv.deleted': ['This conversation was deleted.', 'Diese Konversation wurde gelöscht.', 'Ta rozmowa została usunięta.', 'Этот диалог удален.'],
   'conv.typing': ['{name} is typing…', '{name} schreibt…', '{name} pisze…', '{name} печатает…'],
   'conv.client': ['Client', 'Kunde', 'Klient', 'Клиент'],
+  // conversation window: contact panel, visitor names, list previews, connection
+  'visitor.name': ['Visitor {n}', 'Besucher {n}', 'Odwiedzający {n}', 'Посетитель {n}'],
+  'list.count': ['{n} conversations', '{n} Konversationen', 'Rozmowy: {n}', 'Диалогов: {n}'],
+  'conn.back': ['Connected again.', 'Wieder verbunden.', 'Połączono ponownie.', 'Соединение восстановлено.'],
+  'panel.title': ['Contact details', 'Kontaktdetails', 'Dane kontaktu', 'Данные контакта'],
+  'panel.name': ['Name', 'Name', 'Imię i nazwisko', 'Имя'],
+  'panel.email': ['E-mail', 'E-Mail', 'E-mail', 'E-mail'],
+  'panel.phone': ['Phone', 'Telefon', 'Telefon', 'Телефон'],
+  'panel.fields': ['Custom fields', 'Benutzerdefinierte Felder', 'Pola niestandardowe', 'Дополнительные поля'],
+  'panel.fieldKey': ['Field name', 'Feldname', 'Nazwa pola', 'Название поля'],
+  'panel.fieldValue': ['Field value', 'Feldwert', 'Wartość pola', 'Значение поля'],
+  'panel.addField': ['Add a field', 'Feld hinzufügen', 'Dodaj pole', 'Добавить поле'],
+  'panel.removeField': ['Remove this field', 'Dieses Feld entfernen', 'Usuń to pole', 'Удалить это поле'],
+  'panel.save': ['Save', 'Speichern', 'Zapisz', 'Сохранить'],
+  'panel.saved': ['Saved.', 'Gespeichert.', 'Zapisano.', 'Сохранено.'],
+  'panel.visit': ['Visit', 'Besuch', 'Wizyta', 'Визит'],
+  'panel.sitePage': ['Site page', 'Seite', 'Strona', 'Страница сайта'],
+  'panel.browser': ['Browser', 'Browser', 'Przeglądarka', 'Браузер'],
+  'panel.os': ['Operating system', 'Betriebssystem', 'System operacyjny', 'Операционная система'],
+  'panel.unknown': ['unknown', 'unbekannt', 'nieznany', 'неизвестно'],
+  'panel.actions': ['Actions', 'Aktionen', 'Działania', 'Действия'],
+  'panel.block': ['Block contact', 'Kontakt blockieren', 'Zablokuj kontakt', 'Заблокировать контакт'],
+  'panel.unblock': ['Unblock contact', 'Kontakt entsperren', 'Odblokuj kontakt', 'Разблокировать контакт'],
+  'panel.blocked': ['Blocked: this contact\'s new messages open no conversation and reach no agent.', 'Blockiert: neue Nachrichten dieses Kontakts eröffnen keine Konversation und erreichen keinen Mitarbeiter.', 'Zablokowany: nowe wiadomości tego kontaktu nie otwierają rozmowy i nie trafiają do pracowników.', 'Заблокирован: новые сообщения контакта не открывают диалог и не доходят до сотрудников.'],
+  'panel.assign': ['Assign to an agent or a group', 'Einem Mitarbeiter oder einer Gruppe zuweisen', 'Przypisz do pracownika lub grupy', 'Назначить сотруднику или группе'],
+  'panel.assignApply': ['Assign', 'Zuweisen', 'Przypisz', 'Назначить'],
+  'panel.choose': ['Assign to…', 'Zuweisen an…', 'Przypisz do…', 'Назначить…'],
+  'panel.agents': ['Agents', 'Mitarbeiter', 'Pracownicy', 'Сотрудники'],
+  'panel.groups': ['Groups', 'Gruppen', 'Grupy', 'Группы'],
+  'panel.forwardLine': ['Forward to line…', 'An offenen Kanal weiterleiten…', 'Przekaż do otwartego kanału…', 'Переадресовать в открытую линию…'],
+  'panel.forwardApply': ['Forward', 'Weiterleiten', 'Przekaż', 'Переадресовать'],
+  'panel.pin': ['Pinned to its agent', 'An den Mitarbeiter angeheftet', 'Przypięta do pracownika', 'Закреплен за сотрудником'],
+  'panel.delete': ['Delete conversation', 'Konversation löschen', 'Usuń rozmowę', 'Удалить диалог'],
+  'panel.deleteConfirm': ['Delete conversation No. {n} with all its messages? This cannot be undone.', 'Konversation Nr. {n} mit allen Nachrichten löschen? Das kann nicht rückgängig gemacht werden.', 'Usunąć rozmowę nr {n} ze wszystkimi wiadomościami? Tego nie można cofnąć.', 'Удалить диалог № {n} со всеми сообщениями? Это нельзя отменить.'],
+  'panel.cancel': ['Cancel', 'Abbrechen', 'Anuluj', 'Отмена'],
+  'panel.done': ['Done.', 'Erledigt.', 'Gotowe.', 'Готово.'],
+  'panel.ratings': ['Ratings', 'Bewertungen', 'Oceny', 'Оценки'],
+  'panel.clientRating': ['Client rating', 'Bewertung des Kunden', 'Ocena klienta', 'Оценка клиента'],
+  'panel.noRating': ['none', 'keine', 'brak', 'нет'],
+  'panel.stars': ['{n} of 5', '{n} von 5', '{n} z 5', '{n} из 5'],
+  'panel.supervisorRating': ['Supervisor rating', 'Bewertung des Supervisors', 'Ocena przełożonego', 'Оценка руководителя'],
+  'panel.supervisorComment': ['Supervisor comment', 'Kommentar des Supervisors', 'Komentarz przełożonego', 'Комментарий руководителя'],
+  'panel.saveRating': ['Save rating', 'Bewertung speichern', 'Zapisz ocenę', 'Сохранить оценку'],
+  'panel.history': ['Conversations of this contact', 'Konversationen dieses Kontakts', 'Rozmowy tego kontaktu', 'Диалоги этого контакта'],
+  'panel.thisOne': ['this one', 'diese', 'ta', 'текущий'],
   'conv.agent': ['Agent', 'Mitarbeiter', 'Pracownik', 'Сотрудник'],
   'conv.unassigned': ['Not assigned', 'Nicht zugewiesen', 'Nieprzypisana', 'Не назначен'],
   'msg.comment': ['Internal comment', 'Interner Kommentar', 'Komentarz wewnętrzny', 'Внутренний комментарий'],
@@ -132,6 +180,8 @@ const S = {
   'unit.h': ['h', 'Std.', 'godz.', 'ч'],
   'unit.d': ['d', 'T.', 'd', 'д'],
 };
+Object.assign(S, SETTINGS); // the Settings section's strings (i18n-settings.js)
+Object.assign(S, TABLE); // the conversation table's strings (i18n-table.js)
 
 let current = 0;
 

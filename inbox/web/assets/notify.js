@@ -1,8 +1,13 @@
 // Sound and desktop notifications for new conversations. The browser asks
 // for notification permission only after a click (a user gesture).
 import { t } from './i18n.js';
+import { contactLabel } from './views/names.js';
 
 let audio = null;
+// prefs are the agent's own choices (Settings › My profile), kept on the server.
+let prefs = { sound: true, desktop: true };
+
+export function setNotifyPrefs(p) { prefs = { sound: true, desktop: true, ...(p || {}) }; }
 
 export function askPermissionOnFirstClick() {
   const ask = () => {
@@ -47,11 +52,11 @@ export function beep() {
 // announce tells the agent about a new conversation: a beep, and a desktop
 // notification when allowed. onClick opens the conversation.
 export function announce(conv, onClick) {
-  beep();
-  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  if (prefs.sound) beep();
+  if (!prefs.desktop || !('Notification' in window) || Notification.permission !== 'granted') return;
   try {
     const n = new Notification(t('notify.new'), {
-      body: t('notify.newFrom', { name: conv.contactName || '#' + conv.number }),
+      body: t('notify.newFrom', { name: contactLabel(conv) }),
       tag: 'sb-conv-' + conv.id,
     });
     n.onclick = () => { window.focus(); onClick(conv.id); n.close(); };

@@ -1,17 +1,31 @@
 // The center pane: one conversation's header and actions, its full history
-// and the composer. Message text is only ever set as textContent.
+// and the composer, with the contact panel beside it. Message text is only
+// ever text nodes, and links built as elements (linkify.js).
 import { fileURL } from '../api.js';
 import { t } from '../i18n.js';
 import { h, replace, fmtDateTime, fmtWhen, statusText, isActive, isOpen } from './dom.js';
 import { Composer } from './composer.js';
+import { ContactPanel } from './contact-panel.js';
+import { linkify } from './linkify.js';
+import { contactLabel } from './names.js';
 
 const INLINE_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
 export class ConversationView {
-  // opts: meId, names ({agent(id), line(id)}), onAccept, onClose, onSpam,
-  // onSend(draft), onTyping(bool), onLoadEarlier()
+  // opts: meId, me (agent), names ({agent(id), line(id), agents(), lines()}),
+  // onAccept, onClose, onSpam, onSend(draft), onTyping(bool), onLoadEarlier(),
+  // toast(text), onChanged(conversation), onDeleted(id), onContact(contact)
   constructor(opts) {
     this.o = opts;
+    this.panel = new ContactPanel({ me: opts.me, names: opts.names, toast: opts.toast,
+      onChanged: (c) => opts.onChanged(c), onDeleted: (id) => opts.onDeleted(id),
+      onContact: (ct) => {
+        if (this.conv && this.conv.contactId === ct.id) this.retitle(ct);
+        if (opts.onContact) opts.onContact(ct);
+      } });
+    // stuck: the view was scrolled to the bottom before its content grew,
+    // so an image loading there keeps it at the bottom.
+    this.stuck = true;
     this.conv = null;
     this.firstSeq = 0;
     this.lastSeq = 0;
@@ -26,13 +40,15 @@ export class ConversationView {
     this.noticeEl = h('p', { class: 'notice', role: 'status', hidden: true });
     this.earlier = h('button', { type: 'button', class: 'link earlier', hidden: true, onClick: () => opts.onLoadEarlier() }, t('conv.earlier'));
     this.list = h('ol', { class: 'messages-list' });
-    this.messages = h('div', { class: 'messages', testid: 'messages', 'aria-live': 'polite' }, this.earlier, this.list);
+    this.messages = h('div', { class: 'messages', testid: 'messages', 'aria-live': 'polite',
+      onScroll: () => { this.stuck = this.nearBottom(); } }, this.earlier, this.list);
     this.typing = h('p', { class: 'typing', 'aria-live': 'polite' });
     this.body = h('section', { class: 'conversation' },
       h('header', { class: 'conv-header' },
         h('div', { class: 'conv-heading' }, this.title, this.meta),
         h('div', { class: 'conv-actions' }, this.status, this.acceptBtn, this.closeBtn, this.spamBtn)),
       this.noticeEl, this.messages, this.typing, this.composer.el);
+    this.window = h('div', { class: 'conv-window' }, this.body, this.panel.el);
     this.empty = h('p', { class: 'pick' }, t('conv.pick'));
     this.el = h('div', { class: 'center' }, this.empty);
   }
@@ -58,18 +74,21 @@ export class ConversationView {
     this.notice('');
     this.setTyping('');
     if (switched) this.composer.reset();
-    replace(this.el, this.body);
+    replace(this.el, this.window);
     this.update(conv);
     this.append(messages);
     this.scrollDown(true);
     this.composer.focus();
+    if (switched) this.panel.show(conv);
+    else this.panel.update(conv);
   }
 
   // update redraws the header, status and buttons.
   update(conv) {
     this.conv = conv;
     const names = this.o.names;
-    this.title.textContent = conv.contactName || t('conv.number', { n: conv.number });
+    this.title.textContent = contactLabel(conv);
+    this.relabel();
     replace(this.meta,
       t('conv.number', { n: conv.number }), ' · ', t('channel.' + conv.channel), ' · ', names.line(conv.lineId), ' · ',
       t('conv.agent'), ': ', conv.agentId ? names.agent(conv.agentId) : t('conv.unassigned'));
@@ -85,6 +104,20 @@ export class ConversationView {
     this.spamBtn.disabled = conv.status === 'spam';
     this.composer.setOpen(isOpen(conv));
     this.earlier.hidden = !(this.firstSeq > 1);
+    this.panel.update(conv);
+  }
+
+  // retitle shows a contact's new name (edited in the panel) at once.
+  retitle(contact) {
+    this.conv = { ...this.conv, contactName: contact.name, visitorNumber: contact.visitorNumber };
+    this.title.textContent = contactLabel(this.conv);
+    this.relabel();
+  }
+
+  // relabel names the client on the messages shown that carry no author name.
+  relabel() {
+    const name = contactLabel(this.conv, t('conv.client'));
+    for (const el of this.list.querySelectorAll('[data-client-label]')) el.textContent = name;
   }
 
   notice(text) { this.noticeEl.textContent = text; this.noticeEl.hidden = !text; }
@@ -117,34 +150,43 @@ export class ConversationView {
 
   nearBottom() { return this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 80; }
 
-  scrollDown(force) { if (force || this.nearBottom()) this.messages.scrollTop = this.messages.scrollHeight; }
+  scrollDown(force) {
+    if (force || this.nearBottom()) {
+      this.messages.scrollTop = this.messages.scrollHeight;
+      this.stuck = true;
+    }
+  }
+
+  // imageLoaded keeps the view at the bottom when an image there grows it.
+  imageLoaded() { if (this.stuck) this.scrollDown(true); }
 
   message(m) {
     const mine = m.authorKind === 'agent' && m.authorId === this.o.meId;
     let who = m.authorName;
+    const clientLabel = m.authorKind === 'contact' && !who;
     if (m.authorKind === 'system') who = t('msg.system');
     else if (!who) {
-      who = { contact: this.conv.contactName || t('conv.client'), bot: t('msg.bot') }[m.authorKind] || t('conv.agent');
+      who = { contact: contactLabel(this.conv, t('conv.client')), bot: t('msg.bot') }[m.authorKind] || t('conv.agent');
     }
     return h('li', {
       class: ['message', 'from-' + m.authorKind, m.comment && 'comment', mine && 'mine'],
       testid: 'message', 'data-seq': String(m.seq), 'data-author': m.authorKind, 'data-comment': m.comment ? 'true' : 'false',
     },
     h('div', { class: 'message-head' },
-      h('span', { class: 'author' }, who),
+      h('span', { class: 'author', 'data-client-label': clientLabel ? 'true' : null }, who),
       m.comment ? h('span', { class: 'badge' }, t('msg.comment')) : null,
       h('time', { datetime: m.createdAt, title: fmtDateTime(m.createdAt) }, fmtWhen(m.createdAt))),
-    m.text ? h('p', { class: 'text' }, m.text) : null,
-    (m.attachments && m.attachments.length) ? h('ul', { class: 'files' }, m.attachments.map(attachment)) : null);
+    m.text ? h('p', { class: 'text', dir: 'auto' }, linkify(m.text)) : null,
+    (m.attachments && m.attachments.length) ? h('ul', { class: 'files' }, m.attachments.map((a) => attachment(a, () => this.imageLoaded()))) : null);
   }
 }
 
-function attachment(a) {
+function attachment(a, onLoad) {
   const url = fileURL(a.fileId);
   const name = a.name || t('msg.file');
   if (INLINE_IMAGES.includes((a.contentType || '').toLowerCase())) {
     return h('li', { class: 'file image' },
-      h('a', { href: url, target: '_blank', rel: 'noopener' }, h('img', { src: url, alt: name, loading: 'lazy' })));
+      h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, h('img', { src: url, alt: name, loading: 'lazy', onLoad })));
   }
   return h('li', { class: 'file' }, h('a', { href: url, download: name, rel: 'noopener' }, name, ' (', size(a.size), ')'));
 }

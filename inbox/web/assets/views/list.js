@@ -2,24 +2,28 @@
 // active conversations, newest activity first, with the purple unread dot.
 import { t } from '../i18n.js';
 import { h, replace, fmtWhen, statusText } from './dom.js';
+import { contactLabel } from './names.js';
 
 const lastActivity = (c) => (c.dates && (c.dates.lastMessage || c.dates.created)) || '';
 
 // renderList redraws the list. opts: convs (iterable), meId, openId,
-// read (ReadState), onOpen(id).
-export function renderList(root, { convs, meId, openId, read, onOpen }) {
+// read (ReadState), extra ({fresh, mine}: how many more exist than the
+// rows loaded), onOpen(id).
+export function renderList(root, { convs, meId, openId, read, extra, onOpen }) {
   const all = [...convs].sort((a, b) => lastActivity(b).localeCompare(lastActivity(a)) || b.number - a.number);
   const fresh = all.filter((c) => !c.agentId);
   const mine = all.filter((c) => c.agentId === meId);
-  const section = (title, items, cls) => h('section', { class: ['conv-section', cls] },
-    h('h2', null, title, h('span', { class: 'count' }, String(items.length))),
+  const more = extra || { fresh: 0, mine: 0 };
+  const section = (title, items, cls, n) => h('section', { class: ['conv-section', cls], 'aria-label': title },
+    h('h2', null, title, h('span', { class: 'count', testid: 'count-' + cls, title: t('list.count', { n }) }, String(n))),
     items.length
       ? h('ul', null, items.map((c) => row(c, c.id === openId, read.unread(c), onOpen)))
       : h('p', { class: 'empty' }, t('list.empty')));
   // A redraw must not throw a keyboard user out of the list.
   const focused = root.contains(document.activeElement) && document.activeElement.closest('[data-testid="conv-item"]');
   const focusId = focused ? focused.dataset.id : '';
-  replace(root, section(t('list.new'), fresh, 'new-requests'), section(t('list.mine'), mine, 'mine'));
+  replace(root, section(t('list.new'), fresh, 'new-requests', fresh.length + more.fresh),
+    section(t('list.mine'), mine, 'mine', mine.length + more.mine));
   if (focusId) {
     const again = [...root.querySelectorAll('[data-testid="conv-item"]')].find((li) => li.dataset.id === focusId);
     if (again) again.querySelector('button').focus();
@@ -29,7 +33,7 @@ export function renderList(root, { convs, meId, openId, read, onOpen }) {
 // row is one conversation: a list item holding a real button, so the list
 // stays a list for screen readers and the button is reached by Tab.
 function row(c, selected, unread, onOpen) {
-  const name = c.contactName || t('conv.number', { n: c.number });
+  const name = contactLabel(c);
   return h('li', {
     class: ['conv-item', selected && 'selected', unread && 'unread'],
     testid: 'conv-item', 'data-id': c.id, 'data-unread': unread ? 'true' : 'false',
@@ -39,8 +43,19 @@ function row(c, selected, unread, onOpen) {
     h('span', { class: 'conv-main' },
       unread ? h('span', { class: 'visually-hidden' }, t('list.unread') + ': ') : null,
       h('span', { class: 'conv-name' }, name),
+      preview(c),
       h('span', { class: ['conv-status', 'st-' + c.status] }, statusText(c.status))),
     h('span', { class: 'conv-side' },
       h('time', { class: 'conv-time', datetime: lastActivity(c) }, fmtWhen(lastActivity(c))),
       h('span', { class: 'conv-channel' }, t('channel.' + c.channel)))));
+}
+
+// preview is the start of the latest message the client can see: what
+// they wrote, or the agent's answer (marked ↩), or a file's name (📎).
+function preview(c) {
+  const p = c.lastMessage;
+  if (!p || !p.text) return null;
+  const mark = (p.authorKind === 'agent' || p.authorKind === 'bot' ? '↩ ' : '') + (p.attachments ? '📎 ' : '');
+  return h('span', { class: 'conv-preview', testid: 'conv-preview', dir: 'auto' },
+    mark ? h('span', { 'aria-hidden': 'true' }, mark) : null, p.text);
 }

@@ -6,6 +6,7 @@ import { announce } from '../notify.js';
 import { h, isActive, errorText } from './dom.js';
 import { renderList } from './list.js';
 import { ConversationView } from './conversation.js';
+import { contactLabel } from './names.js';
 
 const PAGE = 1000; // messages per request when catching up
 const TYPING_SHOWN = 6000;
@@ -19,8 +20,15 @@ export class Workspace {
     this.loaded = false;
     this.typingTimer = 0;
     this.listEl = h('nav', { class: 'conv-list', testid: 'conv-list', 'aria-label': t('tab.workspace') });
+    this.extra = { fresh: 0, mine: 0 }; // beyond the rows loaded (lists stop at 200)
     this.view = new ConversationView({
-      meId: me.id, names,
+      meId: me.id, me, names, toast,
+      onChanged: (c) => this.upsert(c, false),
+      onDeleted: (id) => this.onEvent({ type: 'conversation.deleted', conversationId: id }),
+      onContact: (ct) => {
+        for (const c of this.convs.values()) if (c.contactId === ct.id) c.contactName = ct.name;
+        this.drawList();
+      },
       onAccept: () => this.op('accept'), onClose: () => this.op('close'), onSpam: () => this.op('spam'),
       onSend: (d) => this.send(d), onTyping: (typing) => this.openId && live.send({ type: 'typing', conversationId: this.openId, typing }),
       onLoadEarlier: () => this.loadEarlier(),
@@ -33,7 +41,16 @@ export class Workspace {
   belongs(c) { return isActive(c) && (!c.agentId || c.agentId === this.me.id); }
 
   drawList() {
-    renderList(this.listEl, { convs: this.convs.values(), meId: this.me.id, openId: this.openId, read: this.read, onOpen: (id) => this.open(id) });
+    renderList(this.listEl, { convs: this.convs.values(), meId: this.me.id, openId: this.openId, read: this.read,
+      extra: this.extra, onOpen: (id) => this.open(id) });
+    this.drawTitle();
+  }
+
+  // drawTitle puts the number of unread conversations in the tab's title.
+  drawTitle() {
+    let n = 0;
+    for (const c of this.convs.values()) if (this.read.unread(c)) n++;
+    document.title = (n ? '(' + n + ') ' : '') + t('app.title');
   }
 
   // refresh reloads both lists from the API.
@@ -44,6 +61,7 @@ export class Workspace {
       api.get('/conversations' + query({ ...base, unassigned: true })),
     ]);
     this.convs = new Map([...fresh.items, ...mine.items].map((c) => [c.id, c]));
+    this.extra = { fresh: Math.max(0, fresh.total - fresh.items.length), mine: Math.max(0, mine.total - mine.items.length) };
     this.loaded = true;
     this.drawList();
   }
@@ -177,6 +195,9 @@ export class Workspace {
       case 'read':
         if (ev.agentId === this.me.id && this.read.mark(ev.conversationId, ev.seq || Number(ev.subjectId) || 0)) this.drawList();
         break;
+      case 'contact.changed':
+        if (this.view.conv && this.view.conv.contactId === ev.subjectId) this.view.panel.reload();
+        break;
     }
   }
 
@@ -206,7 +227,7 @@ export class Workspace {
       this.view.setTyping('');
       return;
     }
-    const name = ev.agentId ? this.names.agent(ev.agentId) : (this.view.conv.contactName || t('conv.client'));
+    const name = ev.agentId ? this.names.agent(ev.agentId) : contactLabel(this.view.conv, t('conv.client'));
     this.view.setTyping(t('conv.typing', { name }));
     this.typingTimer = setTimeout(() => this.view.setTyping(''), TYPING_SHOWN);
   }
