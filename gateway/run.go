@@ -23,7 +23,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	log := newLogger(cfg, stderr)
 
-	store, closeStore, err := openStore(ctx, cfg, log)
+	store, closeStore, indexIDs, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -41,6 +41,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	app := parts.app
+	if indexIDs != nil {
+		// Every collection exists now: give each its _id index at once.
+		if n, err := indexIDs(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("embedded store: indexed _id", "collections", n)
+		}
+	}
 
 	ln, err := listen(cfg.Addr)
 	if err != nil {
@@ -93,8 +101,9 @@ func storeKind(cfg Config) string {
 }
 
 // openStore connects to MONGODB_URI, or starts the embedded engine under
-// the data dir and connects to it.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store, func(), error) {
+// the data dir and connects to it; then indexIDs (nil on MongoDB) gives
+// the engine's collections their _id index.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (_ *inbox.Store, closeAll func(), indexIDs func(context.Context) (int, error), _ error) {
 	uri := cfg.MongoURI
 	var emb *embedded.Server
 	if uri == "" {
@@ -102,8 +111,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store,
 		var err error
 		emb, err = embedded.Start(ctx, dir, log.With("component", "embedded-store"))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
+		indexIDs = emb.IndexIDs
 		uri = emb.URI()
 		log.Info("embedded store started", "dir", dir)
 	}
@@ -112,9 +122,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store,
 		if emb != nil {
 			_ = emb.Close()
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	closeAll := func() {
+	closeAll = func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := store.Close(cctx); err != nil {
@@ -126,5 +136,5 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*inbox.Store,
 			}
 		}
 	}
-	return store, closeAll, nil
+	return store, closeAll, indexIDs, nil
 }

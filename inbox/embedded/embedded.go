@@ -21,7 +21,13 @@ type Server struct {
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
+	ids    *idIndexer
+	log    *slog.Logger
 }
+
+// indexEvery is how often the server looks for collections created since
+// it last indexed _id (the engine tells nobody when it creates one).
+const indexEvery = 2 * time.Second
 
 // Start creates dir if needed and starts the engine with its data under
 // dir. It returns once the server accepts connections. Stop it with Close.
@@ -46,10 +52,16 @@ func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{cancel: cancel, done: make(chan struct{})}
+	s := &Server{cancel: cancel, done: make(chan struct{}), ids: newIDIndexer(abs), log: logger}
+	running := make(chan struct{})
 	go func() {
 		defer close(s.done)
+		defer func() { <-running }()
 		_ = f.Run(runCtx)
+	}()
+	go func() {
+		defer close(running)
+		s.keepIndexed(runCtx)
 	}()
 	uriCh := make(chan string, 1)
 	go func() { uriCh <- f.MongoDBURI() }()
@@ -63,6 +75,31 @@ func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error
 		return nil, fmt.Errorf("embedded: %w", ctx.Err())
 	}
 	return s, nil
+}
+
+// IndexIDs gives every collection of every database the index FerretDB's
+// own _id lookups need (see idindex.go) and returns how many it created.
+// The server also does so every few seconds, for collections created
+// later; call it after creating collections to have them indexed at once.
+func (s *Server) IndexIDs(ctx context.Context) (int, error) { return s.ids.run(ctx) }
+
+// keepIndexed indexes new collections until ctx ends.
+func (s *Server) keepIndexed(ctx context.Context) {
+	defer s.ids.close()
+	t := time.NewTicker(indexEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.ids.run(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("embedded store: index _id", "err", err)
+			} else if n > 0 {
+				s.log.Debug("embedded store: indexed _id of new collections", "count", n)
+			}
+		}
+	}
 }
 
 // URI is the connection string of the running server.

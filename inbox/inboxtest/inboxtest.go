@@ -68,6 +68,10 @@ func (e *Engine) Store(t testing.TB) *inbox.Store {
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// As the gateway does: every collection gets the engine's _id index.
+	if _, err := e.srv.IndexIDs(ctx); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
