@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/inbox"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -76,8 +78,8 @@ func gatewayThroughput(ctx context.Context, vs []*visitorClient, conc int, dur t
 }
 
 // rawThroughput inserts message-shaped documents with the official driver
-// into a scratch collection of the gateway's database, conc inserts in
-// flight, for dur; the collection is dropped afterwards.
+// into a scratch collection with the messages collection's indexes, conc
+// inserts in flight, for dur; the collection is dropped afterwards.
 func rawThroughput(ctx context.Context, uri, dbName string, conc int, dur time.Duration) (n, failed int64, ins summary, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -96,7 +98,14 @@ func rawThroughput(ctx context.Context, uri, dbName string, conc int, dur time.D
 		defer cancel()
 		_ = coll.Drop(dctx)
 	}()
-	// Warm the connection pool and create the collection.
+	// The same indexes as the messages collection: the baseline pays what
+	// a message write pays (one by one: FerretDB#3858).
+	for _, m := range inbox.MessageIndexes() {
+		if _, err := coll.Indexes().CreateOne(cctx, m); err != nil {
+			return 0, 0, summary{}, fmt.Errorf("raw collection index: %w", err)
+		}
+	}
+	// Warm the connection pool.
 	if _, err := coll.InsertOne(cctx, rawDoc(-1, 0)); err != nil {
 		return 0, 0, summary{}, fmt.Errorf("first insert: %w", err)
 	}
