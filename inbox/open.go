@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // OpenInput opens a conversation.
@@ -85,20 +87,19 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 	if contact.Blocked {
 		return nil, nil, ErrBlocked
 	}
-	n, err := s.store.nextNumber(ctx, "conversations")
+	now := s.Now()
+	c, err := s.insertNumbered(ctx, func(n int64) (*Conversation, error) {
+		c := newConversation(newID(), n, line.ID, in.Channel, in.Type, contact, now)
+		c.SitePage, c.FormFilled = in.SitePage, in.FormFilled
+		if in.Type == Outgoing {
+			if err := c.accept(a.AgentID, now); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
+	})
 	if err != nil {
 		return nil, nil, err
-	}
-	now := s.Now()
-	c := newConversation(newID(), n, line.ID, in.Channel, in.Type, contact, now)
-	c.SitePage, c.FormFilled = in.SitePage, in.FormFilled
-	if in.Type == Outgoing {
-		if err := c.accept(a.AgentID, now); err != nil {
-			return nil, nil, err
-		}
-	}
-	if _, err := s.store.conversations.InsertOne(ctx, c); err != nil {
-		return nil, nil, fmt.Errorf("store: insert conversation: %w", err)
 	}
 	if err := s.store.rememberLatest(ctx, c); err != nil {
 		return nil, nil, err
@@ -113,6 +114,30 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 	}
 	c, err = s.loadConversation(ctx, System, c.ID)
 	return c, m, err
+}
+
+// insertNumbered stores the conversation build makes with the next
+// conversation number. The unique index on numbers is the arbiter: where
+// the counter gave a number twice (several processes on an engine whose
+// increments are not atomic), the insert that lost takes the next number.
+func (s *Service) insertNumbered(ctx context.Context, build func(n int64) (*Conversation, error)) (*Conversation, error) {
+	for attempt := 0; ; attempt++ {
+		n, err := s.store.nextNumber(ctx, "conversations")
+		if err != nil {
+			return nil, err
+		}
+		c, err := build(n)
+		if err != nil {
+			return nil, err
+		}
+		_, err = s.store.conversations.InsertOne(ctx, c)
+		if err == nil {
+			return c, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) || attempt == maxUpdateAttempts {
+			return nil, fmt.Errorf("store: insert conversation: %w", err)
+		}
+	}
 }
 
 // withAgent is the system actor writing on behalf of an agent.

@@ -49,6 +49,15 @@ func (e *Engine) URI() string { return e.srv.URI() }
 // Store connects to a fresh database for t, with indexes, closed at cleanup.
 func (e *Engine) Store(t testing.TB) *inbox.Store {
 	t.Helper()
+	return e.Stores(t, 1, true)[0]
+}
+
+// Stores connects n stores to one fresh database for t, as n processes
+// would. exclusive says each is the only writer (the embedded mode);
+// false is the shared mode of several gateways on one MongoDB, where
+// version checks and unique indexes, not in-process locks, order writers.
+func (e *Engine) Stores(t testing.TB, n int, exclusive bool) []*inbox.Store {
+	t.Helper()
 	name := strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
 			return r
@@ -61,12 +70,16 @@ func (e *Engine) Store(t testing.TB) *inbox.Store {
 	db := fmt.Sprintf("t%d_%s", e.n.Add(1), strings.ToLower(name))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := inbox.Connect(ctx, e.URI(), db, inbox.StoreOptions{Exclusive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
+	stores := make([]*inbox.Store, n)
+	for i := range stores {
+		s, err := inbox.Connect(ctx, e.URI(), db, inbox.StoreOptions{Exclusive: exclusive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnsureIndexes(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
 	}
 	// As the gateway does: every collection gets the engine's _id index.
 	if _, err := e.srv.IndexIDs(ctx); err != nil {
@@ -75,10 +88,12 @@ func (e *Engine) Store(t testing.TB) *inbox.Store {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = s.Database().Drop(ctx)
-		_ = s.Close(ctx)
+		_ = stores[0].Database().Drop(ctx)
+		for _, s := range stores {
+			_ = s.Close(ctx)
+		}
 	})
-	return s
+	return stores
 }
 
 // Clock is a settable clock for tests.
