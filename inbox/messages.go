@@ -2,6 +2,8 @@ package inbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -114,7 +116,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		return nil, false, ErrForbidden
 	}
 	m = &Message{
-		ID: newID(), ConversationID: convID, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
+		ID: messageID(convID, in.ClientID), ConversationID: convID, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
 		AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment, Attachments: in.Attachments,
 		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(),
 	}
@@ -240,9 +242,26 @@ func (s *Store) lastSeq(ctx context.Context, convID string) (int64, error) {
 	return last.Seq, nil
 }
 
+// messageID is a message's _id: derived from its conversation and client
+// id, so that finding a retry is a lookup by _id (the one lookup the
+// embedded engine answers from an index), and a retry racing its original
+// collides on _id. 24 hex digits, the shape of the ids before it.
+func messageID(convID, clientID string) string {
+	h := sha256.Sum256([]byte(convID + "\x00" + clientID))
+	return hex.EncodeToString(h[:12])
+}
+
 func (s *Service) messageByClientID(ctx context.Context, convID, clientID string) (*Message, error) {
 	var m Message
-	err := s.store.messages.FindOne(ctx, bson.M{"conversationId": convID, "clientId": clientID}).Decode(&m)
+	err := findOne(ctx, s.store.messages, messageID(convID, clientID), &m)
+	if err == nil && m.ConversationID == convID && m.ClientID == clientID {
+		return &m, nil
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	// Messages stored before ids were derived have random ids.
+	err = s.store.messages.FindOne(ctx, bson.M{"conversationId": convID, "clientId": clientID}).Decode(&m)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
