@@ -745,4 +745,3 @@ func TestReconnectReplaysMissedAgentMessages(t *testing.T) {
 	}
 	t.Logf("reconnect test took %s", time.Since(begin).Round(time.Millisecond))
 }
-
