@@ -9,9 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -87,7 +84,7 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 		ag.Presence = *in.Presence
 	}
 	if in.GroupIDs != nil {
-		if err := s.checkIDs(ctx, "groupIds", s.store.groups.Name(), *in.GroupIDs); err != nil {
+		if err := s.checkIDs(ctx, "groupIds", s.store.CountGroupIDs, *in.GroupIDs); err != nil {
 			return err
 		}
 		ag.GroupIDs = *in.GroupIDs
@@ -122,11 +119,11 @@ func (s *Service) CreateAgent(ctx context.Context, a Actor, in AgentInput) (*Age
 	if err := s.applyAgentInput(ctx, ag, in); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.agents.InsertOne(ctx, ag); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return nil, &FieldError{Field: "email", Message: "is already used by another agent"}
+	if err := s.store.InsertAgent(ctx, ag); err != nil {
+		if errors.Is(err, errDuplicateKey) {
+			return nil, errEmailTaken()
 		}
-		return nil, fmt.Errorf("store: insert agent: %w", err)
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventAgentChanged, AgentID: ag.ID, SubjectID: ag.ID})
 	return ag, nil
@@ -155,14 +152,14 @@ func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentI
 		return nil, err
 	}
 	ag.UpdatedAt = s.Now()
-	if _, err := s.store.agents.ReplaceOne(ctx, bson.M{"_id": id}, ag); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return nil, &FieldError{Field: "email", Message: "is already used by another agent"}
+	if err := s.store.ReplaceAgent(ctx, ag); err != nil {
+		if errors.Is(err, errDuplicateKey) {
+			return nil, errEmailTaken()
 		}
-		return nil, fmt.Errorf("store: save agent %s: %w", id, err)
+		return nil, err
 	}
 	if in.Password != nil || ag.Disabled {
-		if err := s.store.deleteSessions(ctx, id); err != nil {
+		if err := s.store.DeleteSessionsOfAgent(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -187,9 +184,9 @@ func (s *Service) SetPresence(ctx context.Context, a Actor, id string, p Presenc
 
 // keepAnAdmin refuses a change that would leave no enabled admin.
 func (s *Service) keepAnAdmin(ctx context.Context, leaving string) error {
-	n, err := s.store.agents.CountDocuments(ctx, bson.M{"role": RoleAdmin, "disabled": false, "_id": bson.M{"$ne": leaving}})
+	n, err := s.store.CountAdminsExcept(ctx, leaving)
 	if err != nil {
-		return fmt.Errorf("store: count admins: %w", err)
+		return err
 	}
 	if n == 0 {
 		return conflict("this is the last admin")
@@ -212,7 +209,7 @@ func (s *Service) DeleteAgent(ctx context.Context, a Actor, id string) error {
 			return err
 		}
 	}
-	active, err := findAll[Conversation](ctx, s.store.conversations, bson.M{"agentId": id, "statusCode": bson.M{"$lte": 6}})
+	active, err := s.store.ActiveConversationsOfAgent(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -223,10 +220,10 @@ func (s *Service) DeleteAgent(ctx context.Context, a Actor, id string) error {
 			return err
 		}
 	}
-	if _, err := s.store.agents.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
-		return fmt.Errorf("store: delete agent %s: %w", id, err)
+	if err := s.store.DeleteAgent(ctx, id); err != nil {
+		return err
 	}
-	if err := s.store.deleteSessions(ctx, id); err != nil {
+	if err := s.store.DeleteSessionsOfAgent(ctx, id); err != nil {
 		return err
 	}
 	s.publish(ctx, Event{Type: EventAgentDeleted, AgentID: id, SubjectID: id})
@@ -235,23 +232,20 @@ func (s *Service) DeleteAgent(ctx context.Context, a Actor, id string) error {
 
 // Agent loads an agent.
 func (s *Service) Agent(ctx context.Context, id string) (*Agent, error) {
-	var ag Agent
-	if err := findOne(ctx, s.store.agents, id, &ag); err != nil {
-		return nil, err
-	}
-	return &ag, nil
+	return s.store.AgentByID(ctx, id)
 }
 
 // Agents lists every agent by name.
 func (s *Service) Agents(ctx context.Context) ([]Agent, error) {
-	return findAll[Agent](ctx, s.store.agents, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+	return s.store.Agents(ctx)
 }
 
 // CountAgents counts the agents; start-up uses it to know a first run.
 func (s *Service) CountAgents(ctx context.Context) (int64, error) {
-	n, err := s.store.agents.CountDocuments(ctx, bson.M{})
-	if err != nil {
-		return 0, fmt.Errorf("store: count agents: %w", err)
-	}
-	return n, nil
+	return s.store.CountAgents(ctx)
+}
+
+// errEmailTaken is an agent e-mail address another agent already has.
+func errEmailTaken() error {
+	return &FieldError{Field: "email", Message: "is already used by another agent"}
 }

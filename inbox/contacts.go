@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // ContactInput creates or changes a contact; nil fields are left as they are.
@@ -94,8 +91,8 @@ func (s *Service) CreateContact(ctx context.Context, a Actor, in ContactInput) (
 	if err := s.applyContactInput(c, in); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.contacts.InsertOne(ctx, c); err != nil {
-		return nil, fmt.Errorf("store: insert contact: %w", err)
+	if err := s.store.InsertContact(ctx, c); err != nil {
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventContactChanged, SubjectID: c.ID})
 	return c, nil
@@ -108,7 +105,7 @@ func (s *Service) mayTouchContact(ctx context.Context, a Actor, id string) error
 	if a.SeesAll() {
 		return nil
 	}
-	convs, err := findAll[Conversation](ctx, s.store.conversations, bson.M{"contactId": id}, options.Find().SetLimit(100))
+	convs, err := s.store.ConversationsOfContact(ctx, id, 100)
 	if err != nil {
 		return err
 	}
@@ -121,19 +118,19 @@ func (s *Service) mayTouchContact(ctx context.Context, a Actor, id string) error
 			return nil
 		}
 	}
-	return fmt.Errorf("%s %s: %w", s.store.contacts.Name(), id, ErrNotFound)
+	return fmt.Errorf("contacts %s: %w", id, ErrNotFound)
 }
 
 // Contact loads a contact the actor may see.
 func (s *Service) Contact(ctx context.Context, a Actor, id string) (*Contact, error) {
-	var c Contact
-	if err := findOne(ctx, s.store.contacts, id, &c); err != nil {
+	c, err := s.store.ContactByID(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.mayTouchContact(ctx, a, id); err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 // UpdateContact changes a contact's details and keeps the name shown on
@@ -163,18 +160,17 @@ func (s *Service) BlockContact(ctx context.Context, a Actor, id string, blocked 
 	}
 	// A blocked visitor who drops their token comes back under the same
 	// verified user id, e-mail or address: still blocked.
-	return c, s.store.recordBlocks(ctx, c, s.Now())
+	return c, s.store.RecordBlocks(ctx, c, s.Now())
 }
 
 func (s *Service) saveContact(ctx context.Context, c *Contact, oldName string) error {
 	c.UpdatedAt = s.Now()
-	if _, err := s.store.contacts.ReplaceOne(ctx, bson.M{"_id": c.ID}, c); err != nil {
-		return fmt.Errorf("store: save contact %s: %w", c.ID, err)
+	if err := s.store.ReplaceContact(ctx, c); err != nil {
+		return err
 	}
 	if c.Name != oldName {
-		if _, err := s.store.conversations.UpdateMany(ctx, bson.M{"contactId": c.ID},
-			bson.M{"$set": bson.M{"contactName": c.Name}, "$inc": bson.M{"version": 1}}); err != nil {
-			return fmt.Errorf("store: rename contact %s on conversations: %w", c.ID, err)
+		if err := s.store.RenameContactOnConversations(ctx, c.ID, c.Name); err != nil {
+			return err
 		}
 	}
 	s.publish(ctx, Event{Type: EventContactChanged, SubjectID: c.ID})
@@ -194,22 +190,7 @@ func (s *Service) Contacts(ctx context.Context, a Actor, f ContactFilter) ([]Con
 	if err := requireStaff(a); err != nil {
 		return nil, 0, err
 	}
-	q := bson.M{}
-	if f.Query != "" {
-		re := bson.M{"$regex": regexp.QuoteMeta(f.Query), "$options": "i"}
-		q["$or"] = bson.A{bson.M{"name": re}, bson.M{"email": re}, bson.M{"phone": re}}
-	}
-	limit := clampLimit(f.Limit, s.limits.ListMax)
-	items, err := findAll[Contact](ctx, s.store.contacts, q, options.Find().
-		SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}).SetSkip(int64(f.Offset)).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := s.store.contacts.CountDocuments(ctx, q)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: count contacts: %w", err)
-	}
-	return items, n, nil
+	return s.store.ListContacts(ctx, f.Query, f.Offset, clampLimit(f.Limit, s.limits.ListMax))
 }
 
 // DefaultPageSize is the page size of a list when none is asked for.

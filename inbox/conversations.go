@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // maxUpdateAttempts bounds optimistic-update retries on one conversation.
@@ -26,18 +24,18 @@ func (s *Service) sees(ctx context.Context, a Actor, c *Conversation) (bool, err
 
 // loadConversation loads a conversation and checks the actor may see it.
 func (s *Service) loadConversation(ctx context.Context, a Actor, id string) (*Conversation, error) {
-	var c Conversation
-	if err := findOne(ctx, s.store.conversations, id, &c); err != nil {
+	c, err := s.store.ConversationByID(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	ok, err := s.sees(ctx, a, &c)
+	ok, err := s.sees(ctx, a, c)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("conversation %s: %w", id, ErrForbidden)
 	}
-	return &c, nil
+	return c, nil
 }
 
 // Conversation loads one conversation the actor may see.
@@ -72,7 +70,7 @@ func (s *Service) mutateFrom(ctx context.Context, a Actor, id string, c *Convers
 			return nil, err
 		}
 		c.Version++
-		ok, err := s.store.replaceVersioned(ctx, c, read)
+		ok, err := s.store.ReplaceConversation(ctx, c, read)
 		if err != nil {
 			return nil, err
 		}
@@ -226,11 +224,11 @@ func (s *Service) DeleteConversation(ctx context.Context, a Actor, id string) er
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.messages.DeleteMany(ctx, bson.M{"conversationId": id}); err != nil {
-		return fmt.Errorf("store: delete messages of %s: %w", id, err)
+	if err := s.store.DeleteMessagesOfConversation(ctx, id); err != nil {
+		return err
 	}
-	if _, err := s.store.conversations.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
-		return fmt.Errorf("store: delete conversation %s: %w", id, err)
+	if err := s.store.DeleteConversation(ctx, id); err != nil {
+		return err
 	}
 	s.publish(ctx, Event{Type: EventConversationDeleted, ConversationID: id, LineID: c.LineID, AgentID: c.AgentID})
 	return nil

@@ -107,13 +107,7 @@ func (l *EventLog) write(ctx context.Context, batch []Event) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	doc := EventBatch{ID: newID(), At: batch[len(batch)-1].At, Events: batch}
-	if _, err := l.store.events.InsertOne(wctx, doc); err != nil {
+	if err := l.store.InsertEventBatch(wctx, doc); err != nil {
 		l.log.Error("event log write", "events", len(batch), "err", err)
 	}
-}
-
-// RecentEvents reads the newest event batches, newest first; operators and
-// tests use it to see what the log holds.
-func (s *Store) RecentEvents(ctx context.Context, limit int64) ([]EventBatch, error) {
-	return findAll[EventBatch](ctx, s.events, map[string]any{}, findNewest(limit))
 }

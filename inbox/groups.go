@@ -2,10 +2,6 @@ package inbox
 
 import (
 	"context"
-	"fmt"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // GroupInput creates or renames a group.
@@ -26,8 +22,8 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, in GroupInput) (*Gro
 	}
 	now := s.Now()
 	g := &Group{ID: newID(), Name: *in.Name, CreatedAt: now, UpdatedAt: now}
-	if _, err := s.store.groups.InsertOne(ctx, g); err != nil {
-		return nil, fmt.Errorf("store: insert group: %w", err)
+	if err := s.store.InsertGroup(ctx, g); err != nil {
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventGroupChanged, SubjectID: g.ID})
 	return g, nil
@@ -49,8 +45,8 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, id string, in GroupI
 		g.Name = *in.Name
 	}
 	g.UpdatedAt = s.Now()
-	if _, err := s.store.groups.ReplaceOne(ctx, bson.M{"_id": id}, g); err != nil {
-		return nil, fmt.Errorf("store: save group %s: %w", id, err)
+	if err := s.store.ReplaceGroup(ctx, g); err != nil {
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventGroupChanged, SubjectID: id})
 	return g, nil
@@ -65,18 +61,17 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, id string) error {
 	if _, err := s.Group(ctx, id); err != nil {
 		return err
 	}
-	pull := bson.M{"$pull": bson.M{"groupIds": id}}
-	if _, err := s.store.agents.UpdateMany(ctx, bson.M{"groupIds": id}, pull); err != nil {
-		return fmt.Errorf("store: unlink group %s from agents: %w", id, err)
+	if err := s.store.RemoveGroupFromAgents(ctx, id); err != nil {
+		return err
 	}
-	if _, err := s.store.lines.UpdateMany(ctx, bson.M{"groupIds": id}, pull); err != nil {
-		return fmt.Errorf("store: unlink group %s from lines: %w", id, err)
+	if err := s.store.RemoveGroupFromLines(ctx, id); err != nil {
+		return err
 	}
-	if _, err := s.store.conversations.UpdateMany(ctx, bson.M{"groupId": id}, bson.M{"$set": bson.M{"groupId": ""}, "$inc": bson.M{"version": 1}}); err != nil {
-		return fmt.Errorf("store: unlink group %s from conversations: %w", id, err)
+	if err := s.store.ClearGroupOnConversations(ctx, id); err != nil {
+		return err
 	}
-	if _, err := s.store.groups.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
-		return fmt.Errorf("store: delete group %s: %w", id, err)
+	if err := s.store.DeleteGroup(ctx, id); err != nil {
+		return err
 	}
 	s.publish(ctx, Event{Type: EventGroupDeleted, SubjectID: id})
 	return nil
@@ -84,14 +79,10 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, id string) error {
 
 // Group loads a group.
 func (s *Service) Group(ctx context.Context, id string) (*Group, error) {
-	var g Group
-	if err := findOne(ctx, s.store.groups, id, &g); err != nil {
-		return nil, err
-	}
-	return &g, nil
+	return s.store.GroupByID(ctx, id)
 }
 
 // Groups lists every group by name.
 func (s *Service) Groups(ctx context.Context) ([]Group, error) {
-	return findAll[Group](ctx, s.store.groups, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+	return s.store.Groups(ctx)
 }

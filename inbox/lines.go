@@ -7,9 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // LineInput creates or changes a line; nil fields are left as they are.
@@ -80,13 +77,13 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		l.Channels = ch
 	}
 	if in.AgentIDs != nil {
-		if err := s.checkIDs(ctx, "agentIds", s.store.agents.Name(), *in.AgentIDs); err != nil {
+		if err := s.checkIDs(ctx, "agentIds", s.store.CountAgentIDs, *in.AgentIDs); err != nil {
 			return err
 		}
 		l.AgentIDs = *in.AgentIDs
 	}
 	if in.GroupIDs != nil {
-		if err := s.checkIDs(ctx, "groupIds", s.store.groups.Name(), *in.GroupIDs); err != nil {
+		if err := s.checkIDs(ctx, "groupIds", s.store.CountGroupIDs, *in.GroupIDs); err != nil {
 			return err
 		}
 		l.GroupIDs = *in.GroupIDs
@@ -131,14 +128,15 @@ func validHours(b BusinessHours) error {
 	return nil
 }
 
-// checkIDs reports an unknown id among ids as a field error.
-func (s *Service) checkIDs(ctx context.Context, field, coll string, ids []string) error {
+// checkIDs reports an unknown id among ids as a field error; count is the
+// store's count of the existing ones.
+func (s *Service) checkIDs(ctx context.Context, field string, count func(context.Context, []string) (int64, error), ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	n, err := s.store.db.Collection(coll).CountDocuments(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	n, err := count(ctx, ids)
 	if err != nil {
-		return fmt.Errorf("store: check %s: %w", field, err)
+		return fmt.Errorf("check %s: %w", field, err)
 	}
 	if int(n) != len(uniq(ids)) {
 		return invalid(field, "names an unknown id")
@@ -169,8 +167,8 @@ func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line,
 	if err := s.applyLineInput(ctx, l, in); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.lines.InsertOne(ctx, l); err != nil {
-		return nil, fmt.Errorf("store: insert line: %w", err)
+	if err := s.store.InsertLine(ctx, l); err != nil {
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventLineChanged, LineID: l.ID, SubjectID: l.ID})
 	return l, nil
@@ -189,8 +187,8 @@ func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInp
 		return nil, err
 	}
 	l.UpdatedAt = s.Now()
-	if _, err := s.store.lines.ReplaceOne(ctx, bson.M{"_id": id}, l); err != nil {
-		return nil, fmt.Errorf("store: save line %s: %w", id, err)
+	if err := s.store.ReplaceLine(ctx, l); err != nil {
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventLineChanged, LineID: l.ID, SubjectID: l.ID})
 	return l, nil
@@ -198,17 +196,16 @@ func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInp
 
 // Line loads a line with its secrets; callers showing it use Redacted.
 func (s *Service) Line(ctx context.Context, id string) (*Line, error) {
-	var l Line
-	if err := findOne(ctx, s.store.lines, id, &l); err != nil {
-		return nil, err
-	}
-	return &l, nil
+	return s.store.LineByID(ctx, id)
 }
 
 // Lines lists every line by name.
 func (s *Service) Lines(ctx context.Context) ([]Line, error) {
-	return findAll[Line](ctx, s.store.lines, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+	return s.store.Lines(ctx)
 }
+
+// deleteLineBatch is how many conversations DeleteLine deletes at a time.
+const deleteLineBatch = 500
 
 // DeleteLine deletes a line and every conversation of it, with their
 // messages. Admins only. Without transactions the order matters: messages
@@ -222,33 +219,27 @@ func (s *Service) DeleteLine(ctx context.Context, a Actor, id string) (deleted i
 		return 0, err
 	}
 	for {
-		convs, err := findAll[struct {
-			ID string `bson:"_id"`
-		}](ctx, s.store.conversations, bson.M{"lineId": id}, options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(500))
+		ids, err := s.store.ConversationIDsOfLine(ctx, id, deleteLineBatch)
 		if err != nil {
 			return deleted, err
 		}
-		if len(convs) == 0 {
+		if len(ids) == 0 {
 			break
 		}
-		ids := make([]string, len(convs))
-		for i, c := range convs {
-			ids[i] = c.ID
+		if err := s.store.DeleteMessagesOfConversations(ctx, ids); err != nil {
+			return deleted, fmt.Errorf("line %s: %w", id, err)
 		}
-		if _, err := s.store.messages.DeleteMany(ctx, bson.M{"conversationId": bson.M{"$in": ids}}); err != nil {
-			return deleted, fmt.Errorf("store: delete messages of line %s: %w", id, err)
-		}
-		res, err := s.store.conversations.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		n, err := s.store.DeleteConversations(ctx, ids)
 		if err != nil {
-			return deleted, fmt.Errorf("store: delete conversations of line %s: %w", id, err)
+			return deleted, fmt.Errorf("line %s: %w", id, err)
 		}
-		deleted += res.DeletedCount
+		deleted += n
 		for _, cid := range ids {
 			s.publish(ctx, Event{Type: EventConversationDeleted, ConversationID: cid, LineID: id})
 		}
 	}
-	if _, err := s.store.lines.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
-		return deleted, fmt.Errorf("store: delete line %s: %w", id, err)
+	if err := s.store.DeleteLine(ctx, id); err != nil {
+		return deleted, err
 	}
 	s.publish(ctx, Event{Type: EventLineDeleted, LineID: id, SubjectID: id})
 	return deleted, nil

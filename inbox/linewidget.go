@@ -11,8 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // WidgetLook is how a line's website widget looks: its title, colours,
@@ -139,11 +137,7 @@ func (s *Service) LineConversationCount(ctx context.Context, a Actor, id string)
 	if _, err := s.Line(ctx, id); err != nil {
 		return 0, err
 	}
-	n, err := s.store.conversations.CountDocuments(ctx, bson.M{"lineId": id})
-	if err != nil {
-		return 0, fmt.Errorf("store: count conversations of line %s: %w", id, err)
-	}
-	return n, nil
+	return s.store.CountConversationsOfLine(ctx, id)
 }
 
 // RotateIdentitySecret gives the line's widget a new identity-verification
@@ -172,14 +166,8 @@ func (s *Service) setIdentitySecret(ctx context.Context, a Actor, id, secret str
 	if _, err := s.Line(ctx, id); err != nil {
 		return err
 	}
-	res, err := s.store.lines.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{
-		"channels.widget.identitySecret": secret, "updatedAt": s.Now(),
-	}})
-	if err != nil {
-		return fmt.Errorf("store: set identity secret of line %s: %w", id, err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("lines %s: %w", id, ErrNotFound)
+	if err := s.store.SetLineIdentitySecret(ctx, id, secret, s.Now()); err != nil {
+		return err
 	}
 	s.publish(ctx, Event{Type: EventLineChanged, LineID: id, SubjectID: id})
 	return nil

@@ -8,10 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // MessageInput is a message to append.
@@ -107,7 +103,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	}
 	if !c.Open() && !in.Comment {
 		// A retry of a message stored before the close is still answered.
-		if old, err := s.messageByClientID(ctx, convID, in.ClientID); err == nil {
+		if old, err := s.store.MessageByClientID(ctx, convID, in.ClientID); err == nil {
 			return sameRetry(old, in)
 		}
 		return nil, false, conflict("conversation is %s", c.Status)
@@ -138,7 +134,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	// process died between the two writes) are applied now, in order.
 	var missed []Message
 	if m.Seq > c.Seq+1 {
-		if missed, err = s.store.messagesBetween(ctx, convID, c.Seq, m.Seq); err != nil {
+		if missed, err = s.store.MessagesBetween(ctx, convID, c.Seq, m.Seq); err != nil {
 			return nil, false, err
 		}
 	}
@@ -200,46 +196,26 @@ func (m *Message) sameAs(in MessageInput) bool {
 func (s *Service) insertMessage(ctx context.Context, m *Message, seq int64) (existing *Message, err error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		m.Seq = seq
-		_, err := s.store.messages.InsertOne(ctx, m)
+		err := s.store.InsertMessage(ctx, m)
 		if err == nil {
 			return nil, nil
 		}
-		if !mongo.IsDuplicateKeyError(err) {
-			return nil, fmt.Errorf("store: insert message: %w", err)
+		if !errors.Is(err, errDuplicateKey) {
+			return nil, err
 		}
-		old, lerr := s.messageByClientID(ctx, m.ConversationID, m.ClientID)
+		old, lerr := s.store.MessageByClientID(ctx, m.ConversationID, m.ClientID)
 		if lerr == nil {
 			return old, nil
 		}
 		if !errors.Is(lerr, ErrNotFound) {
 			return nil, lerr
 		}
-		if seq, err = s.store.lastSeq(ctx, m.ConversationID); err != nil {
+		if seq, err = s.store.LastSeq(ctx, m.ConversationID); err != nil {
 			return nil, err
 		}
 		seq++
 	}
 	return nil, fmt.Errorf("conversation %s: no free seq after %d attempts: %w", m.ConversationID, maxUpdateAttempts, ErrConflict)
-}
-
-// messagesBetween lists a conversation's messages with after < seq < before.
-func (s *Store) messagesBetween(ctx context.Context, convID string, after, before int64) ([]Message, error) {
-	return findAll[Message](ctx, s.messages, bson.M{"conversationId": convID, "seq": bson.M{"$gt": after, "$lt": before}},
-		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
-}
-
-// lastSeq is the highest stored message seq of a conversation.
-func (s *Store) lastSeq(ctx context.Context, convID string) (int64, error) {
-	var last Message
-	err := s.messages.FindOne(ctx, bson.M{"conversationId": convID},
-		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&last)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: last seq of %s: %w", convID, err)
-	}
-	return last.Seq, nil
 }
 
 // messageID is a message's _id: derived from its conversation and client
@@ -251,29 +227,9 @@ func messageID(convID, clientID string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-func (s *Service) messageByClientID(ctx context.Context, convID, clientID string) (*Message, error) {
-	var m Message
-	err := findOne(ctx, s.store.messages, messageID(convID, clientID), &m)
-	if err == nil && m.ConversationID == convID && m.ClientID == clientID {
-		return &m, nil
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	// Messages stored before ids were derived have random ids.
-	err = s.store.messages.FindOne(ctx, bson.M{"conversationId": convID, "clientId": clientID}).Decode(&m)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: find message by client id: %w", err)
-	}
-	return &m, nil
-}
-
 func (s *Service) checkNotBlocked(ctx context.Context, contactID string) error {
-	var ct Contact
-	if err := findOne(ctx, s.store.contacts, contactID, &ct); err != nil {
+	ct, err := s.store.ContactByID(ctx, contactID)
+	if err != nil {
 		return err
 	}
 	if ct.Blocked {
@@ -288,6 +244,5 @@ func (s *Service) Messages(ctx context.Context, a Actor, convID string, afterSeq
 	if _, err := s.loadConversation(ctx, a, convID); err != nil {
 		return nil, err
 	}
-	return findAll[Message](ctx, s.store.messages, bson.M{"conversationId": convID, "seq": bson.M{"$gt": afterSeq}},
-		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(clampLimit(limit, s.limits.ListMax*5))))
+	return s.store.MessagesAfter(ctx, convID, afterSeq, clampLimit(limit, s.limits.ListMax*5))
 }

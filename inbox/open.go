@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // OpenInput opens a conversation.
@@ -101,7 +99,7 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.store.rememberLatest(ctx, c); err != nil {
+	if err := s.store.RememberLatest(ctx, c); err != nil {
 		return nil, nil, err
 	}
 	s.publish(ctx, Event{Type: EventConversationOpened, ConversationID: c.ID, LineID: c.LineID, AgentID: c.AgentID, Conversation: c})
@@ -122,7 +120,7 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 // increments are not atomic), the insert that lost takes the next number.
 func (s *Service) insertNumbered(ctx context.Context, build func(n int64) (*Conversation, error)) (*Conversation, error) {
 	for attempt := 0; ; attempt++ {
-		n, err := s.store.nextNumber(ctx, "conversations")
+		n, err := s.store.NextConversationNumber(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -130,12 +128,12 @@ func (s *Service) insertNumbered(ctx context.Context, build func(n int64) (*Conv
 		if err != nil {
 			return nil, err
 		}
-		_, err = s.store.conversations.InsertOne(ctx, c)
+		err = s.store.InsertConversation(ctx, c)
 		if err == nil {
 			return c, nil
 		}
-		if !mongo.IsDuplicateKeyError(err) || attempt == maxUpdateAttempts {
-			return nil, fmt.Errorf("store: insert conversation: %w", err)
+		if !errors.Is(err, errDuplicateKey) || attempt == maxUpdateAttempts {
+			return nil, err
 		}
 	}
 }

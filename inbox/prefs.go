@@ -5,11 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // An agent's UI preferences: a small document per agent, kept on the
@@ -41,30 +36,17 @@ type TablePrefs struct {
 	Columns []string `bson:"columns" json:"columns"`
 }
 
-// prefsDoc is Prefs as stored, keyed by the agent's id.
-type prefsDoc struct {
-	AgentID   string    `bson:"_id"`
-	Prefs     Prefs     `bson:",inline"`
-	UpdatedAt time.Time `bson:"updatedAt"`
-}
-
-func (s *Service) prefs() *mongo.Collection { return s.store.Database().Collection("prefs") }
-
 // Prefs returns the actor's own preferences; an agent who never stored any
 // gets an empty document (the defaults).
 func (s *Service) Prefs(ctx context.Context, a Actor) (*Prefs, error) {
 	if a.AgentID == "" {
 		return nil, ErrForbidden
 	}
-	var d prefsDoc
-	err := s.prefs().FindOne(ctx, bson.M{"_id": a.AgentID}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	p, err := s.store.PrefsOf(ctx, a.AgentID)
+	if errors.Is(err, ErrNotFound) {
 		return &Prefs{}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: load prefs %s: %w", a.AgentID, err)
-	}
-	return &d.Prefs, nil
+	return p, err
 }
 
 // SetPrefs replaces the actor's own preferences after checking them.
@@ -75,9 +57,8 @@ func (s *Service) SetPrefs(ctx context.Context, a Actor, p Prefs) (*Prefs, error
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	d := prefsDoc{AgentID: a.AgentID, Prefs: p, UpdatedAt: s.Now()}
-	if _, err := s.prefs().ReplaceOne(ctx, bson.M{"_id": a.AgentID}, d, options.Replace().SetUpsert(true)); err != nil {
-		return nil, fmt.Errorf("store: save prefs %s: %w", a.AgentID, err)
+	if err := s.store.SavePrefs(ctx, a.AgentID, p, s.Now()); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

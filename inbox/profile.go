@@ -7,8 +7,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -45,29 +43,16 @@ func (s *Service) SetNotifications(ctx context.Context, a Actor, in NotifyInput)
 	if a.AgentID == "" {
 		return nil, ErrForbidden
 	}
-	set := bson.M{"updatedAt": s.Now()}
-	if in.Sound != nil {
-		set["notify.soundOff"] = !*in.Sound
-	}
-	if in.Desktop != nil {
-		set["notify.desktopOff"] = !*in.Desktop
-	}
-	if err := s.updateAgent(ctx, a.AgentID, set); err != nil {
+	if err := s.store.SetAgentNotifications(ctx, a.AgentID, in.Sound, in.Desktop, s.Now()); err != nil {
 		return nil, err
 	}
+	s.agentChanged(ctx, a.AgentID)
 	return s.Agent(ctx, a.AgentID)
 }
 
-func (s *Service) updateAgent(ctx context.Context, id string, set bson.M) error {
-	res, err := s.store.agents.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
-	if err != nil {
-		return fmt.Errorf("store: update agent %s: %w", id, err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("agents %s: %w", id, ErrNotFound)
-	}
+// agentChanged publishes a change of an agent's document.
+func (s *Service) agentChanged(ctx context.Context, id string) {
 	s.publish(ctx, Event{Type: EventAgentChanged, AgentID: id, SubjectID: id})
-	return nil
 }
 
 // ErrWrongPassword is a password change whose current password is wrong.
@@ -98,11 +83,12 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next, ke
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
-	if err := s.updateAgent(ctx, ag.ID, bson.M{"passwordHash": string(h), "updatedAt": s.Now()}); err != nil {
+	if err := s.store.SetAgentPasswordHash(ctx, ag.ID, string(h), s.Now()); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.sessions.DeleteMany(ctx, bson.M{"agentId": ag.ID, "_id": bson.M{"$ne": hashToken(keepToken)}}); err != nil {
-		return nil, fmt.Errorf("store: end other sessions of %s: %w", ag.ID, err)
+	s.agentChanged(ctx, ag.ID)
+	if err := s.store.DeleteOtherSessions(ctx, ag.ID, hashToken(keepToken)); err != nil {
+		return nil, err
 	}
 	return s.Agent(ctx, ag.ID)
 }
@@ -120,11 +106,7 @@ func CheckPassword(field, p string) error {
 
 // CountSessions counts an agent's open sessions.
 func (s *Service) CountSessions(ctx context.Context, agentID string) (int64, error) {
-	n, err := s.store.sessions.CountDocuments(ctx, bson.M{"agentId": agentID})
-	if err != nil {
-		return 0, fmt.Errorf("store: count sessions of %s: %w", agentID, err)
-	}
-	return n, nil
+	return s.store.CountSessionsOfAgent(ctx, agentID)
 }
 
 // SetGroupMembers makes agentIDs the members of group id: the group is
@@ -140,7 +122,7 @@ func (s *Service) SetGroupMembers(ctx context.Context, a Actor, id string, agent
 	if agentIDs == nil {
 		agentIDs = []string{}
 	}
-	if err := s.checkIDs(ctx, "agentIds", s.store.agents.Name(), agentIDs); err != nil {
+	if err := s.checkIDs(ctx, "agentIds", s.store.CountAgentIDs, agentIDs); err != nil {
 		return nil, err
 	}
 	before, err := s.GroupMembers(ctx, id)
@@ -148,14 +130,12 @@ func (s *Service) SetGroupMembers(ctx context.Context, a Actor, id string, agent
 		return nil, err
 	}
 	if len(agentIDs) > 0 {
-		if _, err := s.store.agents.UpdateMany(ctx, bson.M{"_id": bson.M{"$in": agentIDs}},
-			bson.M{"$addToSet": bson.M{"groupIds": id}}); err != nil {
-			return nil, fmt.Errorf("store: add members to group %s: %w", id, err)
+		if err := s.store.AddAgentsToGroup(ctx, id, agentIDs); err != nil {
+			return nil, err
 		}
 	}
-	if _, err := s.store.agents.UpdateMany(ctx, bson.M{"groupIds": id, "_id": bson.M{"$nin": agentIDs}},
-		bson.M{"$pull": bson.M{"groupIds": id}}); err != nil {
-		return nil, fmt.Errorf("store: remove members from group %s: %w", id, err)
+	if err := s.store.RemoveGroupFromAgentsExcept(ctx, id, agentIDs); err != nil {
+		return nil, err
 	}
 	s.publish(ctx, Event{Type: EventGroupChanged, SubjectID: id})
 	// Each agent who joined or left is changed: their live connections
@@ -187,17 +167,7 @@ func symmetricDiff(a, b []string) []string {
 
 // GroupMembers lists the ids of a group's agents.
 func (s *Service) GroupMembers(ctx context.Context, id string) ([]string, error) {
-	rows, err := findAll[struct {
-		ID string `bson:"_id"`
-	}](ctx, s.store.agents, bson.M{"groupIds": id})
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	return ids, nil
+	return s.store.AgentIDsInGroup(ctx, id)
 }
 
 // AgentLoads counts every agent's active conversations (statuses 1–6).
@@ -206,18 +176,7 @@ func (s *Service) AgentLoads(ctx context.Context, a Actor) (map[string]int, erro
 	if err := requireStaff(a); err != nil {
 		return nil, err
 	}
-	rows, err := findAll[struct {
-		AgentID string `bson:"agentId"`
-	}](ctx, s.store.conversations, bson.M{"agentId": bson.M{"$ne": ""}, "statusCode": bson.M{"$lte": 6}},
-		options.Find().SetProjection(bson.M{"agentId": 1}))
-	if err != nil {
-		return nil, fmt.Errorf("store: agent loads: %w", err)
-	}
-	out := map[string]int{}
-	for _, r := range rows {
-		out[r.AgentID]++
-	}
-	return out, nil
+	return s.store.AllActiveLoads(ctx)
 }
 
 // UnmarshalJSON reads the preferences as the API shows them.

@@ -3,15 +3,11 @@ package inbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Mode is how the widget shows itself on a line.
@@ -27,17 +23,6 @@ const (
 	ModeHidden Mode = "hidden"
 )
 
-// lineAgents lists the enabled agents in a line's queue, directly or
-// through one of its groups.
-func (s *Service) lineAgents(ctx context.Context, l *Line) ([]Agent, error) {
-	or := bson.A{bson.M{"_id": bson.M{"$in": nonNil(l.AgentIDs)}}}
-	if len(l.GroupIDs) > 0 {
-		or = append(or, bson.M{"groupIds": bson.M{"$in": l.GroupIDs}})
-	}
-	return findAll[Agent](ctx, s.store.agents, bson.M{"$or": or, "disabled": false},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-}
-
 // LineMode says how the widget of a line shows itself now. Invisible
 // agents count as offline: visitors must not see them.
 func (s *Service) LineMode(ctx context.Context, lineID string) (Mode, error) {
@@ -45,7 +30,7 @@ func (s *Service) LineMode(ctx context.Context, lineID string) (Mode, error) {
 	if err != nil {
 		return "", err
 	}
-	agents, err := s.lineAgents(ctx, l)
+	agents, err := s.store.EnabledAgentsOfLine(ctx, l)
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +62,7 @@ func (s *Service) Route(ctx context.Context, convID string) (*Conversation, erro
 	if err != nil {
 		return nil, err
 	}
-	agents, err := s.lineAgents(ctx, l)
+	agents, err := s.store.EnabledAgentsOfLine(ctx, l)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +134,7 @@ func (s *Service) activeLoad(ctx context.Context, agentIDs []string) (map[string
 	if s.load.counts != nil && s.load.agents == key && time.Since(s.load.at) < loadTTL {
 		return maps.Clone(s.load.counts), nil
 	}
-	counts, err := s.countLoad(ctx, agentIDs)
+	counts, err := s.store.ActiveLoads(ctx, agentIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -166,22 +151,6 @@ func (s *Service) assigned(agentID string) {
 	}
 }
 
-// countLoad counts the active conversations of each agent in the store.
-func (s *Service) countLoad(ctx context.Context, agentIDs []string) (map[string]int, error) {
-	rows, err := findAll[struct {
-		AgentID string `bson:"agentId"`
-	}](ctx, s.store.conversations, bson.M{"agentId": bson.M{"$in": agentIDs}, "statusCode": bson.M{"$lte": 6}},
-		options.Find().SetProjection(bson.M{"agentId": 1}))
-	if err != nil {
-		return nil, fmt.Errorf("store: agent load: %w", err)
-	}
-	load := make(map[string]int, len(agentIDs))
-	for _, r := range rows {
-		load[r.AgentID]++
-	}
-	return load, nil
-}
-
 // RouteWaiting routes every unassigned active conversation of the lines an
 // agent belongs to; it runs when the agent comes online.
 func (s *Service) RouteWaiting(ctx context.Context, agentID string) error {
@@ -189,19 +158,11 @@ func (s *Service) RouteWaiting(ctx context.Context, agentID string) error {
 	if err != nil {
 		return err
 	}
-	lines, err := findAll[Line](ctx, s.store.lines, bson.M{"$or": bson.A{
-		bson.M{"agentIds": agentID}, bson.M{"groupIds": bson.M{"$in": nonNil(ag.GroupIDs)}},
-	}})
+	ids, err := s.store.QueueLineIDs(ctx, ActorFor(ag))
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(lines))
-	for i, l := range lines {
-		ids[i] = l.ID
-	}
-	waiting, err := findAll[Conversation](ctx, s.store.conversations,
-		bson.M{"lineId": bson.M{"$in": ids}, "agentId": "", "statusCode": bson.M{"$lte": 6}},
-		options.Find().SetSort(bson.D{{Key: "number", Value: 1}}))
+	waiting, err := s.store.WaitingConversations(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -42,10 +39,9 @@ func hashToken(t string) string {
 // session token for the cookie and the session (with its CSRF token).
 func (s *Service) Login(ctx context.Context, email, password string, ttl time.Duration) (token string, sess *Session, ag *Agent, err error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	var found Agent
-	ferr := s.store.agents.FindOne(ctx, bson.M{"email": email}).Decode(&found)
-	if ferr != nil && !errors.Is(ferr, mongo.ErrNoDocuments) {
-		return "", nil, nil, fmt.Errorf("store: find agent by email: %w", ferr)
+	found, ferr := s.store.AgentByEmail(ctx, email)
+	if ferr != nil && !errors.Is(ferr, ErrNotFound) {
+		return "", nil, nil, ferr
 	}
 	hash := s.dummyHash
 	if ferr == nil {
@@ -57,10 +53,10 @@ func (s *Service) Login(ctx context.Context, email, password string, ttl time.Du
 	token = randomToken()
 	now := s.Now()
 	sess = &Session{ID: hashToken(token), AgentID: found.ID, CSRF: randomToken(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if _, err := s.store.sessions.InsertOne(ctx, sess); err != nil {
-		return "", nil, nil, fmt.Errorf("store: insert session: %w", err)
+	if err := s.store.InsertSession(ctx, sess); err != nil {
+		return "", nil, nil, err
 	}
-	return token, sess, &found, nil
+	return token, sess, found, nil
 }
 
 // Authenticate resolves a session token to its session and agent.
@@ -68,15 +64,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, *Ag
 	if token == "" {
 		return nil, nil, ErrUnauthorized
 	}
-	var sess Session
-	if err := findOne(ctx, s.store.sessions, hashToken(token), &sess); err != nil {
+	sess, err := s.store.SessionByID(ctx, hashToken(token))
+	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, nil, ErrUnauthorized
 		}
 		return nil, nil, err
 	}
 	if !s.Now().Before(sess.ExpiresAt) {
-		_, _ = s.store.sessions.DeleteOne(ctx, bson.M{"_id": sess.ID})
+		_ = s.store.DeleteSession(ctx, sess.ID)
 		return nil, nil, ErrUnauthorized
 	}
 	ag, err := s.Agent(ctx, sess.AgentID)
@@ -89,7 +85,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, *Ag
 	if ag.Disabled {
 		return nil, nil, ErrUnauthorized
 	}
-	return &sess, ag, nil
+	return sess, ag, nil
 }
 
 // CheckCSRF compares a request's CSRF token with the session's in constant time.
@@ -99,15 +95,5 @@ func (sess *Session) CheckCSRF(got string) bool {
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	if _, err := s.store.sessions.DeleteOne(ctx, bson.M{"_id": hashToken(token)}); err != nil {
-		return fmt.Errorf("store: delete session: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) deleteSessions(ctx context.Context, agentID string) error {
-	if _, err := s.sessions.DeleteMany(ctx, bson.M{"agentId": agentID}); err != nil {
-		return fmt.Errorf("store: delete sessions of %s: %w", agentID, err)
-	}
-	return nil
+	return s.store.DeleteSession(ctx, hashToken(token))
 }

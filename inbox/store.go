@@ -15,6 +15,13 @@ import (
 // Store is the MongoDB persistence of the inbox. It works the same on a
 // MongoDB replica set and on the embedded engine: it uses only CRUD,
 // unique and compound indexes, findOneAndUpdate and capped collections.
+//
+// It is the package's one door to the database: every query is a method
+// named after the question it answers, in a file named after its noun
+// (store_conversations.go, store_messages.go, …). The service files never
+// see the driver or bson (TestOneStoreBoundary). Absence is ErrNotFound;
+// a unique index refusing a write is errDuplicateKey where callers branch
+// on it; every other failure is wrapped as "store: …".
 type Store struct {
 	client        *mongo.Client
 	db            *mongo.Database
@@ -38,7 +45,7 @@ type Store struct {
 	// counterMu serialises counters within the process; see keyedMutex.
 	counterMu sync.Mutex
 	// exclusive is set when this process is the database's only writer (the
-	// embedded engine). See replaceVersioned.
+	// embedded engine). See ReplaceConversation.
 	exclusive bool
 }
 
@@ -190,6 +197,29 @@ func (s *Store) nextNumber(ctx context.Context, name string) (int64, error) {
 	}
 }
 
+// errDuplicateKey is a write refused by a unique index. Store methods
+// wrap it where a caller branches on it (a taken e-mail, a taken number,
+// a retried message); callers test it with errors.Is.
+var errDuplicateKey = errors.New("duplicate key")
+
+// writeErr wraps a failed write as "store: what: …", marking a duplicate
+// key with errDuplicateKey.
+func writeErr(what string, err error) error {
+	if mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("store: %s: %w: %w", what, errDuplicateKey, err)
+	}
+	return fmt.Errorf("store: %s: %w", what, err)
+}
+
+// countIDs counts the documents of c whose _id is among ids.
+func countIDs(ctx context.Context, c *mongo.Collection, ids []string) (int64, error) {
+	n, err := c.CountDocuments(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s ids: %w", c.Name(), err)
+	}
+	return n, nil
+}
+
 // findOne loads one document by id into out, mapping absence to ErrNotFound.
 func findOne(ctx context.Context, c *mongo.Collection, id string, out any) error {
 	err := c.FindOne(ctx, bson.M{"_id": id}).Decode(out)
@@ -213,24 +243,6 @@ func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts .
 		return nil, fmt.Errorf("store: read %s: %w", c.Name(), err)
 	}
 	return out, nil
-}
-
-// replaceVersioned writes c only if nobody changed it since it was read.
-// On MongoDB the version in the filter decides. The embedded engine uses an
-// index only for a filter on _id alone and scans the whole collection for
-// anything more (seconds at 10,000 conversations); there the process is
-// the only writer and the per-conversation lock already orders writers, so
-// the filter is _id alone.
-func (s *Store) replaceVersioned(ctx context.Context, c *Conversation, readVersion int64) (bool, error) {
-	filter := bson.M{"_id": c.ID, "version": readVersion}
-	if s.exclusive {
-		filter = bson.M{"_id": c.ID}
-	}
-	res, err := s.conversations.ReplaceOne(ctx, filter, c)
-	if err != nil {
-		return false, fmt.Errorf("store: save conversation %s: %w", c.ID, err)
-	}
-	return res.MatchedCount == 1, nil
 }
 
 func newID() string { return bson.NewObjectID().Hex() }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
+
+// LatestConversation is the contact's newest conversation on a line and
+// channel, whatever its status.
+func (s *Service) LatestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
+	return s.store.LatestConversation(ctx, contactID, lineID, ch)
+}
 
 // CurrentConversation is the contact's newest conversation on a line
 // through a channel if it still takes messages (statuses 1–7).
@@ -26,9 +29,7 @@ func (s *Service) CurrentConversation(ctx context.Context, contactID, lineID str
 // VisibleMessages lists what the customer may see of a conversation: every
 // message but agents' comments, with seq > afterSeq, oldest first.
 func (s *Service) VisibleMessages(ctx context.Context, convID string, afterSeq int64, limit int) ([]Message, error) {
-	return findAll[Message](ctx, s.store.messages,
-		bson.M{"conversationId": convID, "seq": bson.M{"$gt": afterSeq}, "comment": false},
-		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(limit)))
+	return s.store.VisibleMessagesAfter(ctx, convID, afterSeq, limit)
 }
 
 // Flags are the conversation's channel-set markers; nil fields are unchanged.
@@ -59,7 +60,7 @@ func (s *Service) SetFlags(ctx context.Context, convID string, f Flags) (*Conver
 // CloseExpired closes conversations that waited in "closing" for the
 // client's rating longer than their line allows. It returns how many it closed.
 func (s *Service) CloseExpired(ctx context.Context) (int, error) {
-	waiting, err := findAll[Conversation](ctx, s.store.conversations, bson.M{"status": StatusClosing})
+	waiting, err := s.store.ClosingConversations(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -5,12 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Visitor is a website visitor acting through the widget: the contact a
@@ -80,8 +76,7 @@ func (s *Service) StartVisitor(ctx context.Context, lineID, name string, id Visi
 // identity says now recorded. It is nil when the contact is gone or is
 // another user's (a shared browser): the caller starts a new visitor.
 func (s *Service) ResumeVisitor(ctx context.Context, v Visitor, id VisitorIdentity) (*Contact, error) {
-	var ct Contact
-	err := findOne(ctx, s.store.contacts, v.ContactID, &ct)
+	ct, err := s.store.ContactByID(ctx, v.ContactID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -91,25 +86,25 @@ func (s *Service) ResumeVisitor(ctx context.Context, v Visitor, id VisitorIdenti
 	if id.UserID != "" && ct.CustomFields[FieldUserID] != "" && ct.CustomFields[FieldUserID] != id.UserID {
 		return nil, nil // another user on a shared browser: do not mix histories
 	}
-	in := identityChanges(&ct, id)
+	in := identityChanges(ct, id)
 	if in == (ContactInput{}) && (id.Address == "" || id.Address == ct.Address) {
-		return &ct, nil
+		return ct, nil
 	}
 	old := ct.Name
-	if err := s.applyContactInput(&ct, in); err != nil {
+	if err := s.applyContactInput(ct, in); err != nil {
 		return nil, FieldPrefix("user.", err)
 	}
 	if id.Address != "" {
 		ct.Address = id.Address
 	}
-	if err := s.saveContact(ctx, &ct, old); err != nil {
+	if err := s.saveContact(ctx, ct, old); err != nil {
 		return nil, err
 	}
 	if ct.Blocked {
 		// New identities of a blocked visitor block too.
-		return &ct, s.store.recordBlocks(ctx, &ct, s.Now())
+		return ct, s.store.RecordBlocks(ctx, ct, s.Now())
 	}
-	return &ct, nil
+	return ct, nil
 }
 
 // identityChanges is what setUser changes on a contact: the user id (and
@@ -142,8 +137,8 @@ func identityChanges(ct *Contact, id VisitorIdentity) ContactInput {
 // and "form filled" on the open conversation (and on the contact, so a
 // conversation opened after the form is "form filled" too).
 func (s *Service) VisitorContactForm(ctx context.Context, v Visitor, name, email *string) (*Contact, error) {
-	var old Contact
-	if err := findOne(ctx, s.store.contacts, v.ContactID, &old); err != nil {
+	old, err := s.store.ContactByID(ctx, v.ContactID)
+	if err != nil {
 		return nil, err
 	}
 	fields := make(map[string]string, len(old.CustomFields)+1)
@@ -259,8 +254,7 @@ func (s *Service) VisitorSend(ctx context.Context, v Visitor, vm VisitorMessage)
 		page = "" // a bad page URL is no reason to lose the message
 	}
 	formFilled := false
-	var ct Contact
-	if err := findOne(ctx, s.store.contacts, v.ContactID, &ct); err == nil {
+	if ct, err := s.store.ContactByID(ctx, v.ContactID); err == nil {
 		formFilled = ct.CustomFields[FieldFormFilledAt] != ""
 	}
 	conv, m, err := s.Open(ctx, System, OpenInput{
@@ -319,8 +313,8 @@ func (s *Service) VisitorTranscript(ctx context.Context, v Visitor, email string
 		if err != nil {
 			return err
 		}
-		var ct Contact
-		if err := findOne(ctx, s.store.contacts, v.ContactID, &ct); err != nil {
+		ct, err := s.store.ContactByID(ctx, v.ContactID)
+		if err != nil {
 			return err
 		}
 		if ct.Email != e {
@@ -359,12 +353,5 @@ func (s *Service) VisitorMessagesBefore(ctx context.Context, v Visitor, convID s
 	if _, err := s.VisitorConversation(ctx, v, convID); err != nil {
 		return nil, err
 	}
-	msgs, err := findAll[Message](ctx, s.store.messages,
-		bson.M{"conversationId": convID, "seq": bson.M{"$lt": before}, "comment": false},
-		options.Find().SetSort(bson.D{{Key: "seq", Value: -1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, err
-	}
-	slices.Reverse(msgs)
-	return msgs, nil
+	return s.store.VisibleMessagesBefore(ctx, convID, before, limit)
 }

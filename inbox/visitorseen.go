@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/mileusna/useragent"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // ClientInfo is what a website visitor's browser says about itself: its
@@ -66,28 +65,27 @@ func (s *Service) VisitorSeen(ctx context.Context, contactID, userAgent string) 
 }
 
 func (s *Service) visitorSeen(ctx context.Context, contactID, userAgent string) error {
-	var ct Contact
-	if err := findOne(ctx, s.store.contacts, contactID, &ct); err != nil {
+	ct, err := s.store.ContactByID(ctx, contactID)
+	if err != nil {
 		return err
 	}
-	set := bson.M{}
-	info := ParseUserAgent(userAgent)
-	if info.UserAgent != "" && (ct.Client == nil || *ct.Client != info) {
-		set["client"] = info
+	var client *ClientInfo
+	if info := ParseUserAgent(userAgent); info.UserAgent != "" && (ct.Client == nil || *ct.Client != info) {
+		client = &info
 	}
+	number := 0
 	if ct.Name == "" && ct.VisitorNumber == 0 {
 		n, err := rand.Int(rand.Reader, big.NewInt(visitorNumberMax-visitorNumberMin+1))
 		if err != nil {
 			return fmt.Errorf("visitor number: %w", err)
 		}
-		set["visitorNumber"] = int(n.Int64()) + visitorNumberMin
+		number = int(n.Int64()) + visitorNumberMin
 	}
-	if len(set) == 0 {
+	if client == nil && number == 0 {
 		return nil
 	}
-	set["updatedAt"] = s.Now()
-	if _, err := s.store.contacts.UpdateOne(ctx, bson.M{"_id": contactID}, bson.M{"$set": set}); err != nil {
-		return fmt.Errorf("store: record client of contact %s: %w", contactID, err)
+	if err := s.store.RecordVisitorSeen(ctx, contactID, client, number, s.Now()); err != nil {
+		return err
 	}
 	s.publish(ctx, Event{Type: EventContactChanged, SubjectID: contactID})
 	return nil
