@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/switchboard-chat/switchboard/docs"
 	"github.com/switchboard-chat/switchboard/inbox/api"
 	"github.com/switchboard-chat/switchboard/inbox/files"
+	"github.com/switchboard-chat/switchboard/inbox/httperr"
 )
 
 type metrics struct {
@@ -83,56 +83,6 @@ func isUpload(c *fiber.Ctx) bool {
 	return c.Method() == fiber.MethodPost && uploadRoutes[c.Path()]
 }
 
-// limitBodies holds every body but an upload's to limit. The server
-// streams request bodies (only a few KiB are read before a handler runs),
-// so a body is refused by its declared length before it is read, and a
-// chunked body is read no further than limit. Uploads are left to stream.
-//
-// The unread rest of a refused body is read and thrown away, up to drain
-// bytes, so the client (still sending) gets the answer instead of a reset
-// connection; past drain the connection is simply closed. Nothing of it is
-// kept in memory.
-func limitBodies(limit, drain int64) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if isUpload(c) {
-			err := c.Next()
-			if c.Response().StatusCode() >= 400 || err != nil {
-				discardBody(c, drain)
-			}
-			return err
-		}
-		req := c.Request()
-		tooLarge := func() error {
-			discardBody(c, drain)
-			return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit))
-		}
-		if int64(req.Header.ContentLength()) > limit {
-			return tooLarge()
-		}
-		if stream := c.Context().RequestBodyStream(); stream != nil && req.Header.ContentLength() < 0 {
-			body, err := io.ReadAll(io.LimitReader(stream, limit+1))
-			if err != nil {
-				c.Context().SetConnectionClose()
-				return fiber.NewError(fiber.StatusBadRequest, "unreadable request body")
-			}
-			if int64(len(body)) > limit {
-				return tooLarge()
-			}
-			req.SetBody(body)
-		}
-		return c.Next()
-	}
-}
-
-// discardBody reads what is left of a refused request's body, up to max
-// bytes, into nothing, and closes the connection after the answer.
-func discardBody(c *fiber.Ctx, max int64) {
-	c.Context().SetConnectionClose()
-	if stream := c.Context().RequestBodyStream(); stream != nil {
-		_, _ = io.CopyN(io.Discard, stream, max)
-	}
-}
-
 // pinger is what readiness needs of the store.
 type pinger interface {
 	Ping(ctx context.Context) error
@@ -166,7 +116,7 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 	})
 	app.Use(recover.New())
 	// A refused body is drained up to the largest upload a client may send.
-	app.Use(limitBodies(cfg.BodyLimit, cfg.MaxFileSize*files.MaxFilesPerUpload+1<<20))
+	app.Use(httperr.LimitBodies(cfg.BodyLimit, cfg.MaxFileSize*files.MaxFilesPerUpload+1<<20, isUpload))
 	app.Use(m.middleware)
 	hsts := strings.HasPrefix(cfg.PublicURL, "https://")
 	app.Use(func(c *fiber.Ctx) error {

@@ -226,6 +226,9 @@ func (s *Service) DeleteAgent(ctx context.Context, a Actor, id string) error {
 	if err := s.store.DeleteSessionsOfAgent(ctx, id); err != nil {
 		return err
 	}
+	if err := s.store.DeletePrefs(ctx, id); err != nil {
+		return err
+	}
 	s.publish(ctx, Event{Type: EventAgentDeleted, AgentID: id, SubjectID: id})
 	return nil
 }

@@ -42,3 +42,11 @@ func (s *Store) SavePrefs(ctx context.Context, agentID string, p Prefs, now time
 	}
 	return nil
 }
+
+// DeletePrefs removes an agent's preferences (the agent is deleted).
+func (s *Store) DeletePrefs(ctx context.Context, agentID string) error {
+	if _, err := s.prefs().DeleteOne(ctx, bson.M{"_id": agentID}); err != nil {
+		return fmt.Errorf("store: delete prefs %s: %w", agentID, err)
+	}
+	return nil
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/api"
+	"github.com/switchboard-chat/switchboard/inbox/httperr"
 	"github.com/switchboard-chat/switchboard/inbox/inboxtest"
 	"github.com/valyala/fasthttp/fasthttputil"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -94,16 +95,22 @@ func newHarnessAPI(t *testing.T, apiCfg func(*api.Config), cfgs ...func(*fiber.C
 	store := engine.Store(t)
 	clock := inboxtest.NewClock(t0)
 	svc := inbox.NewService(store, inbox.Options{PasswordCost: 4, Clock: clock.Now, Logger: log})
+	// As the gateway: copied request values, streamed bodies, no
+	// multipart forms parsed ahead, bodies held to the limit before they
+	// are read (and drained, so a client still sending gets its 413).
 	cfg := fiber.Config{
-		Immutable:             true, // as the gateway
-		BodyLimit:             bodyLimit,
-		DisableStartupMessage: true,
-		ErrorHandler:          api.ErrorHandler(log),
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		Immutable:                    true, // as the gateway
+		BodyLimit:                    bodyLimit,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 api.ErrorHandler(log),
 	}
 	for _, f := range cfgs {
 		f(&cfg)
 	}
 	app := fiber.New(cfg)
+	app.Use(httperr.LimitBodies(int64(cfg.BodyLimit), 1<<20, nil))
 	ac := api.Config{LoginMaxFailures: maxFailures, LoginWindow: time.Minute, PublicURL: "https://switchboard.test"}
 	if apiCfg != nil {
 		apiCfg(&ac)

@@ -74,6 +74,11 @@ func TestPrefsEveryRoleKeepsItsOwn(t *testing.T) {
 	if got := h.prefsOf(sessions[1]); !slices.Equal(got, want[sessions[1].agent.ID]) {
 		t.Errorf("Ann's reset changed Sue's columns to %v", got)
 	}
+	// A deleted agent's preferences go with them.
+	h.do(http.MethodDelete, "/api/v1/agents/"+sessions[1].agent.ID, nil, h.admin).want(http.StatusNoContent)
+	if n := h.count("prefs", bson.M{"_id": sessions[1].agent.ID}); n != 0 {
+		t.Errorf("a deleted agent's preferences are still stored")
+	}
 }
 
 // There is no route to another agent's preferences, whatever the role.
