@@ -12,9 +12,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gofiber/contrib/websocket"
+	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/valyala/fasthttp"
 )
 
 // closeTooManySockets is the reason of the close frame (1008) a visitor's
@@ -28,7 +29,7 @@ const localVisitor = "widget.visitor"
 // upgradeCheck runs before the upgrade: a valid token and an allowed
 // Origin, or a JSON 401/403 instead of a websocket.
 func (w *Widget) upgradeCheck(c *fiber.Ctx) error {
-	if !websocket.IsWebSocketUpgrade(c) {
+	if !websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
 		return writeError(c, fiber.StatusUpgradeRequired, "upgrade_required", "this endpoint speaks websocket only", "")
 	}
 	v, _, err := w.authenticate(c, needOrigin)
@@ -40,58 +41,87 @@ func (w *Widget) upgradeCheck(c *fiber.Ctx) error {
 }
 
 func (w *Widget) websocketHandler() fiber.Handler {
-	return websocket.New(w.serveConn, websocket.Config{
+	// fasthttp/websocket directly, not gofiber/contrib/websocket: that one
+	// copies every request header, query argument and cookie into maps
+	// that live as long as the socket. The Origin is checked by
+	// upgradeCheck already.
+	up := websocket.FastHTTPUpgrader{
 		HandshakeTimeout: 10 * time.Second,
-		RecoverHandler:   w.recoverConn,
-		// Most visitor sockets sit idle: small read buffers, and write
-		// buffers lent from a pool only while a frame is written.
-		ReadBufferSize:  512,
+		CheckOrigin:      func(*fasthttp.RequestCtx) bool { return true },
+		// Most visitor sockets sit idle. Reads go through fasthttp's own
+		// buffered reader, so the websocket's read buffer can be the least
+		// that holds a control frame; write buffers are lent from a pool
+		// only while a frame is written.
+		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &w.writeBuffers,
-	})
+	}
+	return func(c *fiber.Ctx) error {
+		v, ok := c.Locals(localVisitor).(visitor)
+		if !ok {
+			return fiber.ErrUpgradeRequired
+		}
+		err := up.Upgrade(c.Context(), func(ws *websocket.Conn) {
+			defer w.recoverConn()
+			w.serveConn(ws, v)
+		})
+		if err != nil {
+			return fiber.ErrUpgradeRequired
+		}
+		return nil
+	}
 }
 
+// readBufferSize is the websocket's read buffer: the least the library
+// takes (a control frame's 125 bytes of payload).
+const readBufferSize = 128
+
 // recoverConn logs a panic in a connection without telling the client.
-func (w *Widget) recoverConn(*websocket.Conn) {
+func (w *Widget) recoverConn() {
 	if r := recover(); r != nil {
 		w.log.Error("visitor websocket panic", "panic", r, "stack", string(debug.Stack()))
 	}
 }
 
-// outFrame is one thing for the writer: a text frame, or a close frame
-// when closeCode is set.
-type outFrame struct {
-	data      []byte
-	closeCode int
-	closeText string
-}
-
-// conn is one visitor websocket: this goroutine reads, one writer
-// goroutine writes, and after hello a stream goroutine relays events.
+// conn is one visitor websocket. Its one goroutine is the reader (the
+// websocket handler); what is written goes through the queue in outq.go,
+// worked through by a pump goroutine that lives only while there is
+// something to write. Pings come from the Widget's ping wheel and hub
+// events from the Widget's one subscription (registry.go).
 type conn struct {
 	w      *Widget
 	ws     *websocket.Conn
 	v      visitor
-	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
-	out    chan outFrame
-	wg     sync.WaitGroup
+	pumps  sync.WaitGroup
+	// stream is what the socket has sent since hello (pump only).
+	stream *streamState
 
 	// Reader-only state.
 	started     bool
-	typingAt    time.Time
 	typingState bool
+	typingAt    time.Time
 
-	// convs are the visitor's conversations the hub filter lets through;
-	// the filter runs on publishers' goroutines.
-	mu    sync.Mutex
+	mu sync.Mutex
+	// space is signalled when the queue shrinks or the socket closes.
+	space sync.Cond
+	queue []outItem
+	// convs are the visitor's conversations the hub filter lets through.
 	convs map[string]bool
+	slot  uint8 // in the ping wheel
+	// pumping: a pump runs; waiting: the reader waits for space;
+	// streaming: hello came, events are queued; closing: a close frame is
+	// queued, nothing else is; closeSent: the close frame is (being)
+	// written; stopped: nothing more is written; woken: the reader was
+	// woken and its deadline stays.
+	pumping, waiting, pingQueued, streaming bool
+	closing, closeSent, stopped, woken      bool
+	wakeAfterClose                          bool
 }
 
-func (w *Widget) serveConn(ws *websocket.Conn) {
-	v, ok := ws.Locals(localVisitor).(visitor)
-	if !ok || !w.register() {
+func (w *Widget) serveConn(ws *websocket.Conn, v visitor) {
+	if !w.register() {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		return
 	}
@@ -104,25 +134,24 @@ func (w *Widget) serveConn(ws *websocket.Conn) {
 	}
 	defer w.sockets.done(v.ID)
 	ctx, cancel := context.WithCancel(w.base)
-	c := &conn{
-		w: w, ws: ws, v: v, ctx: ctx, cancel: cancel,
-		log: w.log.With("visitor", v.ID, "line", v.LineID),
-		out: make(chan outFrame, sendBuffer), convs: map[string]bool{},
+	c := &conn{w: w, ws: ws, v: v, ctx: ctx, cancel: cancel}
+	c.space.L = &c.mu
+	if !w.addConn(c) {
+		cancel()
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		return
 	}
 	c.run()
 }
 
 func (c *conn) run() {
-	defer c.cancel()
+	defer c.finish()
 	// The frame limit is enforced while reading (so the client can be told
 	// before the 1009 close); this hard limit only stops absurd frames.
 	c.ws.SetReadLimit(2*c.w.cfg.MaxFrameBytes + 4096)
-	_ = c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+	_ = c.extendRead()
 	c.ws.SetPongHandler(func(string) error { return c.extendRead() })
-	c.wg.Go(c.writeLoop)
 	c.readLoop()
-	c.cancel()
-	c.wg.Wait()
 }
 
 func (c *conn) readLoop() {
@@ -131,35 +160,49 @@ func (c *conn) readLoop() {
 		kind, r, err := c.ws.NextReader()
 		if err != nil {
 			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && c.ctx.Err() == nil {
-				c.log.Debug("visitor websocket read", "err", err)
+				c.logDebug("visitor websocket read", err)
 			}
 			return
 		}
 		_ = c.extendRead()
 		data, err := io.ReadAll(io.LimitReader(r, limit+1))
 		if err != nil {
-			c.log.Debug("visitor websocket read", "err", err)
+			c.logDebug("visitor websocket read", err)
 			return
 		}
 		if int64(len(data)) > limit {
 			c.tooLarge()
 			return
 		}
-		if kind != websocket.TextMessage {
-			c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "frames are JSON text frames, not binary"})
-			continue
+		if !c.handleAside(kind, data) {
+			return
 		}
-		c.handle(data)
 	}
 }
 
-// extendRead moves the read deadline on, unless the connection is ending
-// (the writer then has set it to now, to wake the reader).
-func (c *conn) extendRead() error {
-	if c.ctx.Err() != nil {
-		return nil
-	}
-	return c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+// handleAside acts on one client frame on a goroutine of its own and waits
+// for it, so frames are still handled one after the other. The reader's
+// stack stays as small as reading needs: decoding JSON, encoding the
+// answer and the store calls would grow it, and an idle socket keeps its
+// reader's stack at the largest it ever was. False after a panic.
+func (c *conn) handleAside(kind int, data []byte) bool {
+	done := make(chan bool, 1)
+	go func() {
+		ok := false
+		defer func() {
+			if r := recover(); r != nil {
+				c.w.log.Error("visitor websocket panic", "panic", r, "stack", string(debug.Stack()))
+			}
+			done <- ok
+		}()
+		if kind != websocket.TextMessage {
+			c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "frames are JSON text frames, not binary"})
+		} else {
+			c.handle(data)
+		}
+		ok = true
+	}()
+	return <-done
 }
 
 // tooLarge tells the client, closes with 1009, and reads on until the
@@ -168,8 +211,8 @@ func (c *conn) extendRead() error {
 func (c *conn) tooLarge() {
 	c.sendFrame(errorFrame{Type: "error", Code: "frame_too_large",
 		Message: fmt.Sprintf("frames are limited to %d bytes", c.w.cfg.MaxFrameBytes)})
-	c.enqueue(outFrame{closeCode: websocket.CloseMessageTooBig, closeText: "frame too large"})
-	_ = c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.closeWith(websocket.CloseMessageTooBig, "frame too large")
+	_ = c.readDeadline(2 * time.Second)
 	for {
 		if _, _, err := c.ws.NextReader(); err != nil {
 			return
@@ -177,77 +220,20 @@ func (c *conn) tooLarge() {
 	}
 }
 
-// writeLoop is the connection's only writer: frames, pings, the close.
-// When it ends, it ends the reader too: a read deadline in the past wakes
-// it (closing a hijacked fasthttp connection is a no-op until the handler
-// returns).
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
-	defer func() { _ = c.ws.SetReadDeadline(time.Now()) }()
-	closed := false
-	for {
-		select {
-		case <-c.ctx.Done():
-			if !closed {
-				code, text := websocket.CloseNormalClosure, ""
-				if c.w.base.Err() != nil {
-					code, text = websocket.CloseGoingAway, "server shutting down"
-				}
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
-			}
-			return
-		case f := <-c.out:
-			if closed {
-				continue
-			}
-			if f.closeCode != 0 {
-				closed = true
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.closeCode, f.closeText), time.Now().Add(writeTimeout))
-				continue
-			}
-			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-				c.log.Debug("visitor websocket write", "err", err)
-				c.cancel()
-				return
-			}
-		case <-ping.C:
-			if closed {
-				continue
-			}
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				c.cancel()
-				return
-			}
-		}
+// The socket's log lines carry the visitor and the line; the logger is
+// not kept per socket.
+func (c *conn) logDebug(msg string, err error) {
+	if c.w.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.w.log.Debug(msg, "visitor", c.v.ID, "line", c.v.LineID, "err", err)
 	}
 }
 
-// enqueue hands a frame to the writer, waiting while its queue is full;
-// false once the connection is ending.
-func (c *conn) enqueue(f outFrame) bool {
-	select {
-	case c.out <- f:
-		return true
-	case <-c.ctx.Done():
-		return false
-	}
+func (c *conn) logWarn(msg string, args ...any) {
+	c.w.log.Warn(msg, append([]any{"visitor", c.v.ID, "line", c.v.LineID}, args...)...)
 }
 
-// sendFrame encodes v as JSON and queues it.
-func (c *conn) sendFrame(v any) bool {
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.log.Error("encode visitor frame", "err", err)
-		return false
-	}
-	return c.enqueue(outFrame{data: b})
-}
-
-// closeWith queues a close frame; the reader ends when the client answers.
-func (c *conn) closeWith(code int, text string) {
-	c.enqueue(outFrame{closeCode: code, closeText: text})
+func (c *conn) logError(msg string, err error) {
+	c.w.log.Error(msg, "visitor", c.v.ID, "line", c.v.LineID, "err", err)
 }
 
 // inFrame is every client frame's fields (protocol section 4).
@@ -376,12 +362,14 @@ func (c *conn) typing(ctx context.Context, typing bool) error {
 // track lets the hub filter pass events of a conversation.
 func (c *conn) track(id string) {
 	c.mu.Lock()
-	c.convs[id] = true
+	c.trackLocked(id)
 	c.mu.Unlock()
 }
 
-func (c *conn) tracks(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.convs[id]
+// trackLocked is track with c.mu held.
+func (c *conn) trackLocked(id string) {
+	if c.convs == nil {
+		c.convs = map[string]bool{}
+	}
+	c.convs[id] = true
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/switchboard-chat/switchboard/inbox"
-	"github.com/switchboard-chat/switchboard/inbox/realtime"
 )
 
 type welcomeFrame struct {
@@ -54,8 +53,8 @@ type resyncFrame struct {
 	ConversationID string `json:"conversationId,omitempty"`
 }
 
-// streamState is what the stream goroutine has sent: per conversation the
-// highest message seq and the last status, and the mode.
+// streamState is what the socket has sent since hello: per conversation
+// the highest message seq and the last status, and the mode.
 type streamState struct {
 	lastSeq map[string]int64
 	status  map[string]inbox.Status
@@ -63,10 +62,11 @@ type streamState struct {
 	names   map[string]string // agent names for typing frames
 }
 
-// hello subscribes to the hub first, then starts the stream, which replays
-// what the client missed and relays live events after it. Whatever is
-// stored before the subscription is in the replay; whatever after, in the
-// subscription; the overlap is dropped by seq.
+// hello starts the event stream: from now on the hub's events for this
+// visitor are queued (Widget.dispatch, conn.offer), after the replay
+// queued here first, which replays what the client missed. Whatever is
+// stored before the replay reads the store is in the replay; whatever
+// after, in the events; the overlap is dropped by seq.
 func (c *conn) hello(f inFrame) error {
 	if c.started {
 		return errBadFrame("hello was already sent")
@@ -75,37 +75,29 @@ func (c *conn) hello(f inFrame) error {
 		return &inbox.FieldError{Field: "lastSeq", Message: "must be a whole number ≥ 0"}
 	}
 	c.started = true
-	sub := c.w.hub.Subscribe(c.accept, subBuffer)
-	c.wg.Go(func() {
-		defer sub.Close()
-		c.stream(sub, f)
-	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waitSpaceLocked()
+	if c.closing || c.stopped {
+		return nil
+	}
+	// Queued and streaming in one step: no event can come before the
+	// replay, and the replay reads the store only after this.
+	c.streaming = true
+	c.queue = append(c.queue, outItem{kind: itemReplay, seq: f.LastSeq, text: f.ConversationID})
+	c.kick()
 	return nil
 }
 
-func (c *conn) stream(sub *realtime.Sub, hello inFrame) {
-	s := &streamState{lastSeq: map[string]int64{}, status: map[string]inbox.Status{}, names: map[string]string{}}
-	if err := c.replay(c.ctx, s, hello); err != nil {
+// startStream runs the replay (pump only); events queued meanwhile are
+// relayed after it.
+func (c *conn) startStream(lastSeq int64, convID string) {
+	s := &streamState{lastSeq: map[string]int64{}, status: map[string]inbox.Status{}}
+	c.stream = s
+	if err := c.replay(c.ctx, s, inFrame{LastSeq: lastSeq, ConversationID: convID}); err != nil {
 		if c.ctx.Err() == nil {
-			c.log.Error("visitor websocket replay", "err", err)
-			c.closeWith(websocket.CloseInternalServerErr, "replay failed")
-		}
-		return
-	}
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case ev, ok := <-sub.Events():
-			if !ok {
-				if sub.Lagged() {
-					// Events were lost; the client resumes by cursor.
-					c.log.Warn("visitor websocket lagged; closing")
-					c.closeWith(websocket.CloseTryAgainLater, "lagging; reconnect")
-				}
-				return
-			}
-			c.relay(c.ctx, s, ev)
+			c.logError("visitor websocket replay", err)
+			c.closeFromPump(websocket.CloseInternalServerErr, "replay failed")
 		}
 	}
 }
@@ -142,7 +134,7 @@ func (c *conn) replay(ctx context.Context, s *streamState, h inFrame) error {
 		welcome.ConversationID, welcome.Seq, welcome.Status = cur.ID, cur.Seq, &cur.Status
 		s.status[cur.ID] = cur.Status
 	}
-	if !c.sendFrame(welcome) {
+	if !c.emit(welcome) {
 		return ctx.Err()
 	}
 	if old != nil {
@@ -151,7 +143,7 @@ func (c *conn) replay(ctx context.Context, s *streamState, h inFrame) error {
 			return err
 		}
 		s.status[old.ID] = old.Status
-		c.sendFrame(statusFrame{Type: "status", Status: old.Status, ConversationID: old.ID})
+		c.emit(statusFrame{Type: "status", Status: old.Status, ConversationID: old.ID})
 	}
 	if cur != nil {
 		return c.replayConversation(ctx, s, cur, after)
@@ -169,11 +161,11 @@ func (c *conn) replayConversation(ctx context.Context, s *streamState, conv *inb
 		// Too much to replay: the client refetches through history, and
 		// live messages continue after what is stored now.
 		s.lastSeq[conv.ID] = max(conv.Seq, msgs[len(msgs)-1].Seq)
-		c.sendFrame(resyncFrame{Type: "resync", ConversationID: conv.ID})
+		c.emit(resyncFrame{Type: "resync", ConversationID: conv.ID})
 		return nil
 	}
 	for i := range msgs {
-		if !c.sendFrame(messageFrame{Type: "message", Message: &msgs[i]}) {
+		if !c.emit(messageFrame{Type: "message", Message: &msgs[i]}) {
 			return ctx.Err()
 		}
 		s.lastSeq[conv.ID] = msgs[i].Seq
@@ -181,22 +173,23 @@ func (c *conn) replayConversation(ctx context.Context, s *streamState, conv *inb
 	return nil
 }
 
-// accept is the hub filter: cheap, no store access. It runs on the
-// publisher's goroutine, in publishing order, so a conversation opened for
-// this visitor is tracked before its first message's event is filtered.
+// accept is the socket's hub filter: cheap, no store access, c.mu held.
+// It runs on the publisher's goroutine, in publishing order, so a
+// conversation opened for this visitor is tracked before its first
+// message's event is filtered.
 func (c *conn) accept(ev inbox.Event) bool {
 	switch ev.Type {
 	case inbox.EventMessageCreated:
-		return ev.Message != nil && !ev.Message.Comment && c.tracks(ev.ConversationID)
+		return ev.Message != nil && !ev.Message.Comment && c.convs[ev.ConversationID]
 	case inbox.EventConversationOpened, inbox.EventConversationUpdated:
 		cv := ev.Conversation
 		if cv == nil || cv.ContactID != c.v.ID || cv.Channel != inbox.ChannelLiveChat {
 			return false
 		}
-		if cv.LineID != c.v.LineID && !c.tracks(cv.ID) {
+		if cv.LineID != c.v.LineID && !c.convs[cv.ID] {
 			return false
 		}
-		c.track(cv.ID)
+		c.trackLocked(cv.ID)
 		return true
 	case inbox.EventPresenceChanged, inbox.EventAgentChanged, inbox.EventAgentDeleted:
 		return true
@@ -204,12 +197,12 @@ func (c *conn) accept(ev inbox.Event) bool {
 		return ev.LineID == c.v.LineID
 	case inbox.EventTyping, inbox.EventRead:
 		// Only agents' typing and reading; the visitor's own is no news.
-		return ev.AgentID != "" && c.tracks(ev.ConversationID)
+		return ev.AgentID != "" && c.convs[ev.ConversationID]
 	}
 	return false
 }
 
-// relay turns one hub event into frames for the visitor.
+// relay turns one hub event into frames for the visitor (pump only).
 func (c *conn) relay(ctx context.Context, s *streamState, ev inbox.Event) {
 	switch ev.Type {
 	case inbox.EventMessageCreated:
@@ -218,39 +211,39 @@ func (c *conn) relay(ctx context.Context, s *streamState, ev inbox.Event) {
 			return
 		}
 		s.lastSeq[m.ConversationID] = m.Seq
-		c.sendFrame(messageFrame{Type: "message", Message: m})
+		c.emit(messageFrame{Type: "message", Message: m})
 	case inbox.EventConversationOpened, inbox.EventConversationUpdated:
 		cv := ev.Conversation
 		if s.status[cv.ID] == cv.Status {
 			return
 		}
 		s.status[cv.ID] = cv.Status
-		c.sendFrame(statusFrame{Type: "status", Status: cv.Status, ConversationID: cv.ID})
+		c.emit(statusFrame{Type: "status", Status: cv.Status, ConversationID: cv.ID})
 	case inbox.EventPresenceChanged, inbox.EventAgentChanged, inbox.EventAgentDeleted, inbox.EventLineChanged:
 		mode, err := c.w.modes.get(ctx, c.v.LineID, ev.ID)
 		if err != nil {
 			if ctx.Err() == nil {
-				c.log.Warn("visitor websocket: line mode", "err", err)
+				c.logWarn("visitor websocket: line mode", "err", err)
 			}
 			return
 		}
 		if mode != s.mode {
 			s.mode = mode
-			c.sendFrame(modeFrame{Type: "mode", Mode: mode})
+			c.emit(modeFrame{Type: "mode", Mode: mode})
 		}
 	case inbox.EventLineDeleted:
 		// The widget is gone with its line: hide it and hang up.
-		c.sendFrame(modeFrame{Type: "mode", Mode: inbox.ModeHidden})
-		c.closeWith(websocket.CloseNormalClosure, "line deleted")
+		c.emit(modeFrame{Type: "mode", Mode: inbox.ModeHidden})
+		c.closeFromPump(websocket.CloseNormalClosure, "line deleted")
 	case inbox.EventTyping:
-		c.sendFrame(typingFrame{Type: "typing", Typing: ev.Typing || ev.SubjectID == "true",
+		c.emit(typingFrame{Type: "typing", Typing: ev.Typing || ev.SubjectID == "true",
 			Name: s.agentName(ctx, c.w.svc, ev.AgentID), ConversationID: ev.ConversationID})
 	case inbox.EventRead:
 		seq := ev.Seq
 		if seq == 0 {
 			seq, _ = strconv.ParseInt(ev.SubjectID, 10, 64)
 		}
-		c.sendFrame(readFrame{Type: "read", Seq: seq, ConversationID: ev.ConversationID})
+		c.emit(readFrame{Type: "read", Seq: seq, ConversationID: ev.ConversationID})
 	}
 }
 
@@ -260,6 +253,9 @@ func (s *streamState) agentName(ctx context.Context, svc Inbox, id string) strin
 		return n
 	}
 	n, _ := svc.AgentDisplayName(ctx, id)
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
 	if len(s.names) < 100 {
 		s.names[id] = n
 	}

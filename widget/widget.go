@@ -79,10 +79,11 @@ const (
 	writeTimeout = 10 * time.Second
 	// frameTimeout bounds the store work one client frame may cause.
 	frameTimeout = 15 * time.Second
-	// sendBuffer is the per-connection queue of frames to write.
+	// sendBuffer is how many items may wait in a connection's queue before
+	// its reader waits for the writing to catch up.
 	sendBuffer = 16
-	// subBuffer is the per-connection queue of hub events; a visitor who
-	// falls further behind is cut off and resumes by seq.
+	// subBuffer is how many hub events more may wait; a visitor who falls
+	// further behind is cut off and resumes by seq.
 	subBuffer = 16
 	// maxReplay is the most messages replayed after hello; beyond, resync.
 	maxReplay = 500
@@ -158,6 +159,10 @@ type Widget struct {
 	// sockets counts each visitor's open websockets.
 	sockets      *socketCount
 	writeBuffers sync.Pool
+	// conns are the open websockets: pinged by one ticker, fed hub events
+	// by one subscription, sub (registry.go).
+	conns registry
+	sub   *realtime.Sub
 
 	// base ends every websocket when Run stops.
 	base context.Context
@@ -221,6 +226,9 @@ func New(svc Inbox, hub *realtime.Hub, files FileStore, cfg Config, log *slog.Lo
 		modes:        newModeCache(svc),
 		base:         base, stop: stop,
 	}
+	if hub != nil {
+		w.sub = hub.Subscribe(w.dispatch, 0)
+	}
 	if w.publicOrigin == "" {
 		log.Warn("widget has no valid public URL: the chat iframe's own origin is not allowed", "publicURL", cfg.PublicURL)
 	}
@@ -263,7 +271,11 @@ func (w *Widget) shutdown() {
 	w.shut = true
 	w.mu.Unlock()
 	w.stop()
+	w.closeConns()
 	w.live.Wait()
+	if w.sub != nil {
+		w.sub.Close()
+	}
 }
 
 // register counts a new websocket; false once Run is stopping.
