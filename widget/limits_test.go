@@ -23,6 +23,7 @@ func TestEveryFrameIsRateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	const frames = 2000
+	start := time.Now()
 	for i := range frames {
 		email := "ada@example.com"
 		if i%2 == 1 {
@@ -30,28 +31,33 @@ func TestEveryFrameIsRateLimited(t *testing.T) {
 		}
 		c.write(map[string]any{"type": "transcript", "email": email})
 	}
+	// The budget is the burst plus what refills while the frames are
+	// handled (perMinute a minute): on a slow machine a few more pass.
+	allowed := func() int { return perMinute + int(time.Since(start).Minutes()*perMinute) + 1 }
 	refused := 0
 	deadline := time.Now().Add(wait)
-	for refused < frames-perMinute && time.Now().Before(deadline) {
+	for refused < frames-allowed() && time.Now().Before(deadline) {
 		f, ok := c.next(time.Until(deadline))
 		if ok && f.Type == "error" && f.Code == "rate_limited" {
 			refused++
 		}
 	}
-	if refused < frames-perMinute {
-		t.Fatalf("%d of %d transcript frames refused, want at least %d", refused, frames, frames-perMinute)
+	if refused < frames-allowed() {
+		t.Fatalf("%d of %d transcript frames refused, want at least %d", refused, frames, frames-allowed())
 	}
 	after, err := h.svc.Conversation(h.ctx, inbox.System, ack.ConversationID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if writes := after.Version - before.Version; writes > perMinute {
-		t.Fatalf("%d conversation writes for %d transcript frames, want at most %d", writes, frames, perMinute)
+	if writes := after.Version - before.Version; writes > int64(allowed()) {
+		t.Fatalf("%d conversation writes for %d transcript frames, want at most %d", writes, frames, allowed())
 	}
 	// Typing and read frames draw on the same budget.
-	c.write(map[string]any{"type": "read", "seq": 1})
+	for range 5 {
+		c.write(map[string]any{"type": "read", "seq": 1})
+	}
 	if f := c.waitFor("error"); f.Code != "rate_limited" {
-		t.Fatalf("read frame past the budget: %+v", f)
+		t.Fatalf("read frames past the budget: %+v", f)
 	}
 }
 
