@@ -377,3 +377,15 @@ func brRawPost(c *client, path string, body []byte) (int, []byte) {
 	_, _ = out.ReadFrom(resp.Body)
 	return resp.StatusCode, out.Bytes()
 }
+
+// signIn signs in through the inbox's sign-in form.
+func signIn(t *testing.T, b *brBrowser, base, email, password string) {
+	t.Helper()
+	b.do("sign in as "+email, 20*time.Second,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(brTID("login-email"))),
+		chromedp.SendKeys(chromedp.CSS(brTID("login-email")), email),
+		chromedp.SendKeys(chromedp.CSS(brTID("login-password")), password),
+		chromedp.Click(chromedp.CSS(brTID("login-submit"))),
+		chromedp.WaitVisible(chromedp.CSS(brTID("tab-settings"))))
+}

@@ -256,15 +256,3 @@ func clearInput(b *brBrowser, testid string) {
 	b.t.Helper()
 	brEval[bool](b, nil, "clear "+testid, `(e => { e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); return true })(document.querySelector(`+brJS(brTID(testid))+`))`)
 }
-
-// signIn signs in through the inbox's sign-in form.
-func signIn(t *testing.T, b *brBrowser, base, email, password string) {
-	t.Helper()
-	b.do("sign in as "+email, 20*time.Second,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(brTID("login-email"))),
-		chromedp.SendKeys(chromedp.CSS(brTID("login-email")), email),
-		chromedp.SendKeys(chromedp.CSS(brTID("login-password")), password),
-		chromedp.Click(chromedp.CSS(brTID("login-submit"))),
-		chromedp.WaitVisible(chromedp.CSS(brTID("tab-settings"))))
-}

@@ -41,7 +41,7 @@ func TestTableBrowser(t *testing.T) {
 
 	// ---- Hide and reorder columns; they survive a reload. ----
 	b1 := newBrowser(t, chromium, "supervisor")
-	tblSignIn(t, b1, srv.base, supEmail, supPassword)
+	signIn(t, b1, srv.base, supEmail, supPassword)
 	tblOpenTable(t, b1, 3)
 	if cols := tblHeaders(t, b1); !slices.Equal(cols[:3], []string{"number", "line", "status"}) {
 		t.Fatalf("the default columns start %v", cols)
@@ -93,7 +93,7 @@ func TestTableBrowser(t *testing.T) {
 
 	// ---- A fresh browser, a new sign-in: the same columns. ----
 	b2 := newBrowser(t, chromium, "supervisor elsewhere")
-	tblSignIn(t, b2, srv.base, supEmail, supPassword)
+	signIn(t, b2, srv.base, supEmail, supPassword)
 	tblOpenTable(t, b2, 3)
 	if cols := tblHeaders(t, b2); !slices.Equal(cols, want) {
 		t.Fatalf("in a fresh browser the headers are %v, want %v", cols, want)
@@ -173,18 +173,6 @@ func TestTableBrowser(t *testing.T) {
 	if errs := errorLogLines(srv.stderr.String()); len(errs) > 0 {
 		t.Errorf("the gateway logged errors:\n%s", strings.Join(errs, "\n"))
 	}
-}
-
-// tblSignIn signs in through the inbox's form.
-func tblSignIn(t *testing.T, b *brBrowser, base, email, password string) {
-	t.Helper()
-	b.do("sign in", 20*time.Second,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(brTID("login-email"))),
-		chromedp.SendKeys(chromedp.CSS(brTID("login-email")), email),
-		chromedp.SendKeys(chromedp.CSS(brTID("login-password")), password),
-		chromedp.Click(chromedp.CSS(brTID("login-submit"))),
-		chromedp.WaitVisible(chromedp.CSS(brTID("tab-conversations"))))
 }
 
 // tblOpenTable opens the Conversations tab and waits for rows rows.

@@ -273,16 +273,12 @@ func TestConversationWindow(t *testing.T) {
 	}
 }
 
-// winSignIn signs in through the inbox's form.
+// winSignIn signs in through the inbox's form and waits for the live
+// connection.
 func winSignIn(t *testing.T, b *brBrowser, base, email, password string) {
 	t.Helper()
-	b.do("sign in", 20*time.Second,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(brTID("login-email"))),
-		chromedp.SendKeys(chromedp.CSS(brTID("login-email")), email),
-		chromedp.SendKeys(chromedp.CSS(brTID("login-password")), password),
-		chromedp.Click(chromedp.CSS(brTID("login-submit"))),
-		chromedp.WaitVisible(chromedp.CSS(brTID("conv-list"))))
+	signIn(t, b, base, email, password)
+	b.do("the workspace", 10*time.Second, chromedp.WaitVisible(chromedp.CSS(brTID("conv-list"))))
 	b.waitFor(nil, "the live connection is up", `document.querySelector('[data-testid="conn-banner"]').hidden`, 10*time.Second)
 }
 
