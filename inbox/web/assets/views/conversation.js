@@ -138,7 +138,9 @@ export class ConversationView {
       this.firstSeq = this.firstSeq ? Math.min(this.firstSeq, m.seq) : m.seq;
     }
     this.earlier.hidden = !(this.firstSeq > 1);
-    if (stick) this.scrollDown(false);
+    // At the bottom before: stay there, however tall the new messages are
+    // (an image already in the cache arrives at its full height).
+    if (stick) this.scrollDown(true);
   }
 
   // prepend adds older messages, keeping the scroll position.
