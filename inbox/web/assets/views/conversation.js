@@ -160,7 +160,12 @@ export class ConversationView {
   }
 
   // imageLoaded keeps the view at the bottom when an image there grows it.
-  imageLoaded() { if (this.stuck) this.scrollDown(true); }
+  // Judged without the image's own height: whatever scroll events its
+  // growth caused, the view was at the bottom if it is within the image.
+  imageLoaded(img) {
+    const gap = this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight;
+    if (this.stuck || (img && gap - img.getBoundingClientRect().height < 80)) this.scrollDown(true);
+  }
 
   message(m) {
     const mine = m.authorKind === 'agent' && m.authorId === this.o.meId;
@@ -179,7 +184,7 @@ export class ConversationView {
       m.comment ? h('span', { class: 'badge' }, t('msg.comment')) : null,
       h('time', { datetime: m.createdAt, title: fmtDateTime(m.createdAt) }, fmtWhen(m.createdAt))),
     m.text ? h('p', { class: 'text', dir: 'auto' }, linkify(m.text)) : null,
-    (m.attachments && m.attachments.length) ? h('ul', { class: 'files' }, m.attachments.map((a) => attachment(a, () => this.imageLoaded()))) : null);
+    (m.attachments && m.attachments.length) ? h('ul', { class: 'files' }, m.attachments.map((a) => attachment(a, (e) => this.imageLoaded(e && e.target)))) : null);
   }
 }
 
