@@ -333,7 +333,7 @@ var jsRef = regexp.MustCompile(`(?m)(?:^|[;\s])(?:import|export)\s*(?:[\w*${}\s,
 
 // The budgets of docs and README, as served (trimmed, then gzipped at the
 // gateway's level): the loader under 3,000 bytes, the whole widget — the
-// frame and everything it loads — under 20,000. widget/bench measures
+// frame and everything it loads — under 20,000. cmd/bench measures
 // the same over HTTP.
 func TestLoaderAndWidgetSize(t *testing.T) {
 	set := loadAssets(slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -17,19 +17,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -40,6 +36,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/switchboard-chat/switchboard/cmd/internal/gatewayproc"
 )
 
 func main() {
@@ -55,21 +52,22 @@ func main() {
 func run(runs int, chromium string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	gw, err := startGateway(ctx)
+	gw, stop, err := startGateway(ctx)
 	if err != nil {
 		return err
 	}
-	defer gw.stop()
+	defer stop()
 
 	host, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return fmt.Errorf("host page listener: %w", err)
 	}
 	hostURL := "http://" + host.Addr().String()
-	if err := gw.allow(hostURL); err != nil {
+	line, err := allowOnDemoLine(ctx, gw, hostURL)
+	if err != nil {
 		return err
 	}
-	tag := `<script src="` + gw.base + `/widget.js" data-line="` + html.EscapeString(gw.line) + `" async></script>`
+	tag := `<script src="` + gw.BaseURL() + `/widget.js" data-line="` + html.EscapeString(line) + `" async></script>`
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -294,112 +292,63 @@ func article(extra string) string {
 	return b.String()
 }
 
-// gateway is a started gateway with its demo line.
-type gateway struct {
-	cmd            *exec.Cmd
-	base, line     string
-	email, pass    string
-	dir            string
-	stdout, stderr *strings.Builder
-}
-
-var (
-	loginRE = regexp.MustCompile(`Admin login:\s+(\S+)\s+password: (\S+)`)
-	lineRE  = regexp.MustCompile(`Demo line:\s+(\S+)`)
-)
-
-func startGateway(ctx context.Context) (*gateway, error) {
+// startGateway builds the gateway into a temporary directory and starts
+// it with its demo line; stop ends it and removes the directory.
+func startGateway(ctx context.Context) (gw *gatewayproc.Process, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "hostpage-*")
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	bin := filepath.Join(dir, "gateway")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./gateway").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./gateway: %v\n%s", err, out)
+	bin, err := gatewayproc.Build(ctx, dir)
+	if err == nil {
+		gw, err = gatewayproc.Start(ctx, gatewayproc.Config{Bin: bin, DataDir: filepath.Join(dir, "data"),
+			AdminPassword: gatewayproc.RandomHex(12), Secret: gatewayproc.RandomHex(32), Demo: true, Logger: slog.Default()})
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	g := &gateway{base: "http://" + addr, dir: dir, stdout: &strings.Builder{}, stderr: &strings.Builder{}}
-	g.cmd = exec.CommandContext(ctx, bin)
-	g.cmd.Env = append(os.Environ(), "SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_DATA_DIR="+filepath.Join(dir, "data"),
-		"SWITCHBOARD_PUBLIC_URL="+g.base, "SWITCHBOARD_LOG_LEVEL=warn", "SWITCHBOARD_WIDGET_SESSION_RATE=100000")
-	g.cmd.Stdout, g.cmd.Stderr = g.stdout, g.stderr
-	if err := g.cmd.Start(); err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if resp, err := http.Get(g.base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if m, l := loginRE.FindStringSubmatch(g.stdout.String()), lineRE.FindStringSubmatch(g.stdout.String()); resp.StatusCode == 200 && m != nil && l != nil {
-				g.email, g.pass, g.line = m[1], m[2], l[1]
-				return g, nil
-			}
+	return gw, func() {
+		gw.Kill()
+		if err := os.RemoveAll(dir); err != nil {
+			slog.Warn("remove the gateway's directory", "dir", dir, "err", err)
 		}
-		if time.Now().After(deadline) {
-			g.stop()
-			return nil, errors.New("the gateway did not start:\n" + g.stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	}, nil
 }
 
-func (g *gateway) stop() {
-	if g.cmd.Process != nil {
-		_ = g.cmd.Process.Kill()
-		_ = g.cmd.Wait()
-	}
-	os.RemoveAll(g.dir)
-}
+// demoLine is the name the gateway gives the line it seeds.
+const demoLine = "Demo line"
 
-// allow adds origin to the demo line's allowed origins, as an admin would.
-func (g *gateway) allow(origin string) error {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	body := fmt.Sprintf(`{"email":%q,"password":%q}`, g.email, g.pass)
-	resp, err := c.Post(g.base+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+// allowOnDemoLine adds origin to the demo line's allowed origins, as an
+// admin would, and returns the line's id.
+func allowOnDemoLine(ctx context.Context, gw *gatewayproc.Process, origin string) (string, error) {
+	admin, err := gw.SignIn(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
-	var me struct{ CSRFToken string }
-	err = json.NewDecoder(resp.Body).Decode(&me)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != 200 {
-		return fmt.Errorf("sign in: %d %v", resp.StatusCode, err)
+	var lines struct {
+		Items []struct {
+			ID       string `json:"id"`
+			Name     string `json:"name"`
+			Channels struct {
+				Widget struct {
+					AllowedOrigins []string `json:"allowedOrigins"`
+				} `json:"widget"`
+			} `json:"channels"`
+		} `json:"items"`
 	}
-	resp, err = c.Get(g.base + "/api/v1/lines/" + g.line)
-	if err != nil {
-		return err
+	if err := admin.Call(ctx, http.MethodGet, "/api/v1/lines", nil, http.StatusOK, &lines); err != nil {
+		return "", fmt.Errorf("list the lines: %w", err)
 	}
-	var line struct {
-		Channels struct {
-			Widget struct {
-				AllowedOrigins []string `json:"allowedOrigins"`
-			} `json:"widget"`
-		} `json:"channels"`
+	for _, l := range lines.Items {
+		if l.Name != demoLine {
+			continue
+		}
+		widget := map[string]any{"enabled": true, "allowedOrigins": append(l.Channels.Widget.AllowedOrigins, origin)}
+		if err := admin.Call(ctx, http.MethodPatch, "/api/v1/lines/"+l.ID, map[string]any{"channels": map[string]any{"widget": widget}}, http.StatusOK, nil); err != nil {
+			return "", fmt.Errorf("allow %s on the demo line: %w", origin, err)
+		}
+		return l.ID, nil
 	}
-	err = json.NewDecoder(resp.Body).Decode(&line)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	origins, _ := json.Marshal(append(line.Channels.Widget.AllowedOrigins, origin))
-	req, _ := http.NewRequest("PATCH", g.base+"/api/v1/lines/"+g.line,
-		strings.NewReader(`{"channels":{"widget":{"enabled":true,"allowedOrigins":`+string(origins)+`}}}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", me.CSRFToken)
-	resp, err = c.Do(req)
-	if err != nil {
-		return err
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("allow %s on the demo line: %d %s", origin, resp.StatusCode, b)
-	}
-	return nil
+	return "", fmt.Errorf("the gateway has no line named %q", demoLine)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/cmd/internal/gatewayproc"
 )
 
 // idleResult is part (c).
@@ -59,12 +61,12 @@ func (r idleResult) stackPerConnKiB() float64 {
 // gateway's resident memory (VmRSS: Go heap, goroutine stacks, runtime
 // and fasthttp state, everything the process holds in RAM) before and
 // after. Only sockets still open at the second sample count.
-func runIdle(ctx context.Context, g *gateway, lineID, origin string, n int, b *bus) (idleResult, []*visitorClient) {
+func runIdle(ctx context.Context, g *gatewayproc.Process, lineID, origin string, n int, b *bus) (idleResult, []*visitorClient) {
 	res := idleResult{n: n}
 	vs := make([]*visitorClient, n)
 	start := time.Now()
 	err := parallel(ctx, n, 32, func(i int) error {
-		tok, id, err := newSessionRetry(ctx, g.base, lineID, origin)
+		tok, id, err := newSessionRetry(ctx, g.BaseURL(), lineID, origin)
 		if err != nil {
 			return err
 		}
@@ -76,21 +78,21 @@ func runIdle(ctx context.Context, g *gateway, lineID, origin string, n int, b *b
 		res.err = "sessions: " + err.Error()
 		return res, nil
 	}
-	if _, err = settledRSS(ctx, g.pid(), 5*time.Second, 30*time.Second); err != nil {
+	if _, err = settledRSS(ctx, g.Pid(), 5*time.Second, 30*time.Second); err != nil {
 		res.err = err.Error()
 		return res, nil
 	}
 	names := []string{"go_memstats_heap_inuse_bytes", "go_goroutines", "go_memstats_stack_inuse_bytes",
 		"go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes", "go_memstats_last_gc_time_seconds"}
-	before, errB := scrapeMetrics(ctx, g.base, names...)
+	before, errB := scrapeMetrics(ctx, g.BaseURL(), names...)
 	// The scrape itself allocates; let that settle too.
-	if res.rssBefore, err = settledRSS(ctx, g.pid(), 2*time.Second, 10*time.Second); err != nil {
+	if res.rssBefore, err = settledRSS(ctx, g.Pid(), 2*time.Second, 10*time.Second); err != nil {
 		res.err = err.Error()
 		return res, nil
 	}
 	start = time.Now()
 	err = parallel(ctx, n, 64, func(i int) error {
-		if err := connectVisitor(ctx, g.addr, origin, vs[i], b); err != nil {
+		if err := connectVisitor(ctx, g.Addr(), origin, vs[i], b); err != nil {
 			return fmt.Errorf("idle socket %d: %w", i, err)
 		}
 		select {
@@ -107,7 +109,7 @@ func runIdle(ctx context.Context, g *gateway, lineID, origin string, n int, b *b
 	if err != nil {
 		res.err = err.Error()
 	}
-	if res.rssAfter, err = settledRSS(ctx, g.pid(), 5*time.Second, 30*time.Second); err != nil {
+	if res.rssAfter, err = settledRSS(ctx, g.Pid(), 5*time.Second, 30*time.Second); err != nil {
 		res.err = err.Error()
 		return res, vs
 	}
@@ -120,7 +122,7 @@ func runIdle(ctx context.Context, g *gateway, lineID, origin string, n int, b *b
 			res.opened++
 		}
 	}
-	after, errA := scrapeMetrics(ctx, g.base, names...)
+	after, errA := scrapeMetrics(ctx, g.BaseURL(), names...)
 	if errB == nil && errA == nil {
 		res.heapBefore, res.heapAfter = before[names[0]], after[names[0]]
 		res.gorBefore, res.gorAfter = before[names[1]], after[names[1]]
@@ -139,19 +141,19 @@ func runIdle(ctx context.Context, g *gateway, lineID, origin string, n int, b *b
 // garbage of the connect burst (hello's store queries), this one what the
 // idle sockets keep. Freed memory the runtime has not returned stays in
 // the RSS either way.
-func (r *idleResult) afterNextGC(ctx context.Context, g *gateway, names []string, lastGC float64) {
+func (r *idleResult) afterNextGC(ctx context.Context, g *gatewayproc.Process, names []string, lastGC float64) {
 	start := time.Now()
 	for time.Since(start) < 150*time.Second {
 		if err := sleepCtx(ctx, 2*time.Second); err != nil {
 			return
 		}
-		m, err := scrapeMetrics(ctx, g.base, names...)
+		m, err := scrapeMetrics(ctx, g.BaseURL(), names...)
 		if err != nil || m[names[5]] <= lastGC {
 			continue
 		}
 		r.gcWait = time.Since(start)
 		r.heapGC, r.heapFreeGC = m[names[0]], m[names[3]]-m[names[4]]
-		r.rssGC, _ = settledRSS(ctx, g.pid(), 2*time.Second, 10*time.Second)
+		r.rssGC, _ = settledRSS(ctx, g.Pid(), 2*time.Second, 10*time.Second)
 		return
 	}
 }

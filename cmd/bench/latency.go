@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/cmd/internal/gatewayproc"
 )
 
 // messageText is what every bench message says: about the size of a
@@ -53,11 +55,11 @@ type population struct {
 
 // openVisitors creates n sessions and opens their websockets (hello sent,
 // welcome received).
-func openVisitors(ctx context.Context, g *gateway, lineID, origin string, n int, b *bus) ([]*visitorClient, time.Duration, time.Duration, error) {
+func openVisitors(ctx context.Context, g *gatewayproc.Process, lineID, origin string, n int, b *bus) ([]*visitorClient, time.Duration, time.Duration, error) {
 	vs := make([]*visitorClient, n)
 	start := time.Now()
 	err := parallel(ctx, n, 16, func(i int) error {
-		tok, id, err := newSession(ctx, g.base, lineID, origin)
+		tok, id, err := newSession(ctx, g.BaseURL(), lineID, origin)
 		if err != nil {
 			return err
 		}
@@ -70,7 +72,7 @@ func openVisitors(ctx context.Context, g *gateway, lineID, origin string, n int,
 	}
 	start = time.Now()
 	err = parallel(ctx, n, 32, func(i int) error {
-		if err := connectVisitor(ctx, g.addr, origin, vs[i], b); err != nil {
+		if err := connectVisitor(ctx, g.Addr(), origin, vs[i], b); err != nil {
 			return err
 		}
 		select {
@@ -135,7 +137,7 @@ func warmUp(ctx context.Context, vs []*visitorClient, limit time.Duration) (acke
 func assignments(ctx context.Context, s *setup) (map[string]*agentConn, []string, error) {
 	byAgent := map[string]*agentConn{}
 	for _, a := range s.agents {
-		byAgent[a.cl.id] = a
+		byAgent[a.cl.AgentID()] = a
 	}
 	owner := map[string]*agentConn{}
 	var order []string
@@ -148,7 +150,7 @@ func assignments(ctx context.Context, s *setup) (map[string]*agentConn, []string
 			Total int `json:"total"`
 		}
 		path := fmt.Sprintf("/api/v1/conversations?line=%s&active=true&limit=200&offset=%d", s.lineID, offset)
-		if err := s.admin.call(ctx, "GET", path, nil, http.StatusOK, &page); err != nil {
+		if err := s.admin.Call(ctx, "GET", path, nil, http.StatusOK, &page); err != nil {
 			return nil, nil, err
 		}
 		for _, it := range page.Items {
@@ -248,7 +250,7 @@ func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur ti
 				b.toVisitor.add(id, start)
 				a2vConv.Store(id, conv)
 				a2vSent.Add(1)
-				err := a.cl.call(ctx, "POST", "/api/v1/conversations/"+conv+"/messages",
+				err := a.cl.Call(ctx, "POST", "/api/v1/conversations/"+conv+"/messages",
 					map[string]any{"text": "Thanks for waiting — it ships tomorrow.", "clientId": id}, http.StatusCreated, nil)
 				if err != nil {
 					a2vFailed.Add(1)

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/cmd/internal/gatewayproc"
 )
 
 // results gathers every phase's figures for the final table.
@@ -22,8 +24,8 @@ type results struct {
 }
 
 // collectLogs keeps the gateway's warnings and errors for the report.
-func (r *results) collectLogs(g *gateway, run string) {
-	warn, errs := g.logLines()
+func (r *results) collectLogs(g *gatewayproc.Process, run string) {
+	warn, errs := g.LogLines()
 	if len(warn)+len(errs) == 0 {
 		return
 	}

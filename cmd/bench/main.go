@@ -1,11 +1,12 @@
-// Command bench measures the widget end to end against a real gateway
-// process: message latency both ways under steady load, gateway message
-// throughput against the raw store, memory per idle visitor websocket and
-// the widget's transferred size. It builds and starts the gateway itself,
-// on 127.0.0.1 only, and stops it at the end.
+// Command bench measures the whole system end to end — the gateway with
+// its inbox and widget — against a real gateway process: message latency
+// both ways (visitor widget ↔ agent inbox) under steady load, gateway
+// message throughput against the raw store, memory per idle visitor
+// websocket and the widget's transferred size. It builds and starts the
+// gateway itself, on 127.0.0.1 only, and stops it at the end.
 //
-//	go run ./widget/bench            # full run (a few minutes)
-//	go run ./widget/bench -quick     # 100 visitors, 5 agents, 10 s, 1,000 idle
+//	go run ./cmd/bench            # full run (a few minutes)
+//	go run ./cmd/bench -quick     # 100 visitors, 5 agents, 10 s, 1,000 idle
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/cmd/internal/gatewayproc"
 	"github.com/switchboard-chat/switchboard/inbox/embedded"
 )
 
@@ -154,12 +156,12 @@ func run(ctx context.Context, o benchOpts) int {
 	defer os.RemoveAll(tmp)
 
 	// Hard stop: whatever hangs, the bench ends shortly after -timeout.
-	var gwNow func() *gateway
+	var gwNow func() *gatewayproc.Process
 	watchdog := time.AfterFunc(o.timeout+45*time.Second, func() {
 		fmt.Fprintln(os.Stderr, "bench: over time, killing the gateway and exiting")
 		if gwNow != nil {
 			if g := gwNow(); g != nil {
-				g.kill()
+				g.Kill()
 			}
 		}
 		os.Exit(3)
@@ -216,20 +218,20 @@ func run(ctx context.Context, o benchOpts) int {
 		}
 	}
 	progress("gateway: %s", r.source)
-	env := gatewayEnv{bin: bin, dataDir: filepath.Join(tmp, "gateway-data"), mongoURI: uri,
-		adminPassword: "bench-admin-" + randomHex(8), secret: randomHex(32)}
-	g, err := startGateway(ctx, env)
+	env := gatewayproc.Config{Bin: bin, DataDir: filepath.Join(tmp, "gateway-data"), MongoURI: uri,
+		AdminPassword: "bench-admin-" + gatewayproc.RandomHex(8), Secret: gatewayproc.RandomHex(32)}
+	g, err := gatewayproc.Start(ctx, env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
 	gw := g
-	gwNow = func() *gateway { return gw }
-	defer func() { gw.kill() }()
-	progress("gateway pid %d on %s", g.pid(), g.base)
+	gwNow = func() *gatewayproc.Process { return gw }
+	defer func() { gw.Kill() }()
+	progress("gateway pid %d on %s", g.Pid(), g.BaseURL())
 
 	b := newBus()
-	s, err := createSetup(ctx, g, env.adminPassword, o.agents, o.origin)
+	s, err := createSetup(ctx, g, o.agents, o.origin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: setup:", err)
 		return 1
@@ -246,7 +248,7 @@ func run(ctx context.Context, o benchOpts) int {
 	progress("line %s with %d online agents", s.lineID, len(s.agents))
 
 	if o.has("size") {
-		sz := runSize(ctx, g.base, s.lineID, o.origin)
+		sz := runSize(ctx, g.BaseURL(), s.lineID, o.origin)
 		r.size = &sz
 		fmt.Print(sz.report())
 	}
@@ -260,7 +262,7 @@ func run(ctx context.Context, o benchOpts) int {
 		}
 	}
 	if o.has("throughput") && len(vs) > 0 && ctx.Err() == nil {
-		tp := phaseThroughput(ctx, o, g.pid(), vs, rawURI, r.storeDesc)
+		tp := phaseThroughput(ctx, o, g.Pid(), vs, rawURI, r.storeDesc)
 		r.tp = &tp
 		fmt.Print(tp.report())
 	}
@@ -271,10 +273,10 @@ func run(ctx context.Context, o benchOpts) int {
 		a.close()
 	}
 	r.collectLogs(g, "first run")
-	took, err := g.stop()
+	took, err := g.Stop()
 	progress("gateway stopped in %s (err %v)", took.Round(time.Millisecond), err)
 	if err != nil {
-		r.notes = append(r.notes, fmt.Sprintf("gateway stop: %v; its last log lines: %s", err, tail(g.stderr.String(), 3)))
+		r.notes = append(r.notes, fmt.Sprintf("gateway stop: %v; its last log lines: %s", err, tail(g.Stderr(), 3)))
 	}
 
 	if o.has("idle") && ctx.Err() == nil {
@@ -284,16 +286,16 @@ func run(ctx context.Context, o benchOpts) int {
 		// conversations every session and hello scans them, which costs
 		// minutes and measures nothing about memory.
 		env2 := env
-		env2.database = "switchboard_idle"
-		env2.dataDir = filepath.Join(tmp, "gateway-data-idle")
-		g2, err := startGateway(ctx, env2)
+		env2.Database = "switchboard_idle"
+		env2.DataDir = filepath.Join(tmp, "gateway-data-idle")
+		g2, err := gatewayproc.Start(ctx, env2)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench: restart:", err)
 			return 1
 		}
 		gw = g2
-		progress("gateway restarted for the idle phase (database switchboard_idle): pid %d", g2.pid())
-		s2, err := createSetup(ctx, g2, env.adminPassword, 0, o.origin)
+		progress("gateway restarted for the idle phase (database switchboard_idle): pid %d", g2.Pid())
+		s2, err := createSetup(ctx, g2, 0, o.origin)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench: idle setup:", err)
 			return 1
@@ -308,10 +310,10 @@ func run(ctx context.Context, o benchOpts) int {
 			}
 		}
 		r.collectLogs(g2, "idle run")
-		took, err := g2.stop()
+		took, err := g2.Stop()
 		progress("gateway stopped in %s (err %v)", took.Round(time.Millisecond), err)
 		if err != nil {
-			r.notes = append(r.notes, fmt.Sprintf("gateway stop after idle phase: %v; its last log lines: %s", err, tail(g2.stderr.String(), 3)))
+			r.notes = append(r.notes, fmt.Sprintf("gateway stop after idle phase: %v; its last log lines: %s", err, tail(g2.Stderr(), 3)))
 		}
 	}
 	if ctx.Err() != nil {
@@ -322,7 +324,7 @@ func run(ctx context.Context, o benchOpts) int {
 }
 
 // phaseLatency opens the visitors, warms up, and measures (a).
-func phaseLatency(ctx context.Context, o benchOpts, g *gateway, s *setup, b *bus, r *results) ([]*visitorClient, error) {
+func phaseLatency(ctx context.Context, o benchOpts, g *gatewayproc.Process, s *setup, b *bus, r *results) ([]*visitorClient, error) {
 	progress("opening %d visitors", o.visitors)
 	vs, sessT, connT, err := openVisitors(ctx, g, s.lineID, o.origin, o.visitors, b)
 	if err != nil {
@@ -330,7 +332,7 @@ func phaseLatency(ctx context.Context, o benchOpts, g *gateway, s *setup, b *bus
 	}
 	progress("warm-up: one message per visitor")
 	start := time.Now()
-	warmCPU := startCPU(g.pid())
+	warmCPU := startCPU(g.Pid())
 	warmed, err := warmUp(ctx, vs, o.warmupLimit)
 	if err != nil {
 		return vs, fmt.Errorf("warm-up: %w", err)
@@ -351,7 +353,7 @@ func phaseLatency(ctx context.Context, o benchOpts, g *gateway, s *setup, b *bus
 	if tracer != nil {
 		fmt.Print(traceReport("warm-up", tracer.take(), len(vs), warm))
 	}
-	lat := runLatency(ctx, &population{visitors: vs, owner: owner, convs: convs, gwPid: g.pid(), base: g.base}, b, o.rate, o.duration)
+	lat := runLatency(ctx, &population{visitors: vs, owner: owner, convs: convs, gwPid: g.Pid(), base: g.BaseURL()}, b, o.rate, o.duration)
 	if tracer != nil {
 		defer fmt.Print(traceReport("the latency measurement", tracer.take(), lat.v2aSent+lat.a2vSent, lat.cpu.wall))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/switchboard-chat/switchboard/cmd/internal/gatewayproc"
 )
 
 // dialer opens every websocket of the bench, with small buffers so that
@@ -328,18 +329,18 @@ func (v *visitorClient) waitAck(clientID string, timeout time.Duration) error {
 // ---- Agents. ----
 
 type agentConn struct {
-	cl    *apiClient
+	cl    *gatewayproc.Client
 	ws    *websocket.Conn
 	ready chan struct{}
 	once  sync.Once
 	b     *bus
 }
 
-func dialAgent(ctx context.Context, g *gateway, cl *apiClient) (*agentConn, error) {
+func dialAgent(ctx context.Context, g *gatewayproc.Process, cl *gatewayproc.Client) (*agentConn, error) {
 	d := *dialer
-	d.Jar = cl.jar
+	d.Jar = cl.Jar()
 	d.ReadBufferSize, d.WriteBufferSize = 16<<10, 4<<10
-	ws, resp, err := d.DialContext(ctx, "ws://"+g.addr+"/api/v1/ws", http.Header{"Origin": {g.base}})
+	ws, resp, err := d.DialContext(ctx, "ws://"+g.Addr()+"/api/v1/ws", http.Header{"Origin": {g.BaseURL()}})
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(resp.Body)
