@@ -32,6 +32,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	// The embedded mode keeps every conversation in memory (the store's
+	// working set): read it now, not on the first request.
+	if n, took, err := store.WarmUp(ctx); err != nil {
+		return err
+	} else if storeKind(cfg) == "embedded" {
+		log.Info("working set warmed", "conversations", n, "took", took.Round(time.Millisecond))
+	}
 	metrics := newMetrics()
 	parts, boot, err := assemble(ctx, cfg, log, store, metrics)
 	if err != nil {

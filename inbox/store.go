@@ -47,6 +47,9 @@ type Store struct {
 	// exclusive is set when this process is the database's only writer (the
 	// embedded engine). See ReplaceConversation.
 	exclusive bool
+	// ws is the in-memory working set of conversations, in exclusive mode
+	// only (store_workingset.go).
+	ws *workingSet
 }
 
 // StoreOptions tune a Store to its server.
@@ -72,7 +75,12 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
 	db := client.Database(dbName)
+	var ws *workingSet
+	if o.Exclusive {
+		ws = &workingSet{}
+	}
 	return &Store{
+		ws:            ws,
 		client:        client,
 		db:            db,
 		lines:         db.Collection("lines"),

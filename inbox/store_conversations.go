@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -13,6 +14,14 @@ func activeStatus() bson.M { return bson.M{"$lte": 6} }
 
 // ConversationByID loads a conversation; ErrNotFound when there is none.
 func (s *Store) ConversationByID(ctx context.Context, id string) (*Conversation, error) {
+	if w, err := s.working(ctx); err != nil {
+		return nil, err
+	} else if w != nil {
+		if c, ok := w.get(id); ok {
+			return c, nil
+		}
+		return nil, fmt.Errorf("conversations %s: %w", id, ErrNotFound)
+	}
 	var c Conversation
 	if err := findOne(ctx, s.conversations, id, &c); err != nil {
 		return nil, err
@@ -30,8 +39,15 @@ func (s *Store) NextConversationNumber(ctx context.Context) (int64, error) {
 // conversation has is errDuplicateKey: the unique index on numbers is the
 // arbiter where the counter gave one twice.
 func (s *Store) InsertConversation(ctx context.Context, c *Conversation) error {
+	w, err := s.working(ctx)
+	if err != nil {
+		return err
+	}
 	if _, err := s.conversations.InsertOne(ctx, c); err != nil {
 		return writeErr("insert conversation", err)
+	}
+	if w != nil {
+		return w.put(c, true)
 	}
 	return nil
 }
@@ -42,18 +58,31 @@ func (s *Store) InsertConversation(ctx context.Context, c *Conversation) error {
 // On MongoDB the version in the filter decides. The embedded engine uses an
 // index only for a filter on _id alone and scans the whole collection for
 // anything more (seconds at 10,000 conversations); there the process is
-// the only writer and the per-conversation lock already orders writers, so
-// the filter is _id alone.
+// the only writer, and the working set, which holds every version this
+// process wrote, checks the version before the write by _id alone.
 func (s *Store) ReplaceConversation(ctx context.Context, c *Conversation, readVersion int64) (bool, error) {
+	w, err := s.working(ctx)
+	if err != nil {
+		return false, err
+	}
 	filter := bson.M{"_id": c.ID, "version": readVersion}
-	if s.exclusive {
+	if w != nil {
+		if v, ok := w.version(c.ID); !ok || v != readVersion {
+			return false, nil
+		}
 		filter = bson.M{"_id": c.ID}
 	}
 	res, err := s.conversations.ReplaceOne(ctx, filter, c)
 	if err != nil {
 		return false, fmt.Errorf("store: save conversation %s: %w", c.ID, err)
 	}
-	return res.MatchedCount == 1, nil
+	if res.MatchedCount != 1 {
+		return false, nil
+	}
+	if w != nil {
+		return true, w.put(c, false)
+	}
+	return true, nil
 }
 
 // DeleteConversation removes a conversation document; the caller deletes
@@ -61,6 +90,9 @@ func (s *Store) ReplaceConversation(ctx context.Context, c *Conversation, readVe
 func (s *Store) DeleteConversation(ctx context.Context, id string) error {
 	if _, err := s.conversations.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
 		return fmt.Errorf("store: delete conversation %s: %w", id, err)
+	}
+	if s.ws != nil {
+		s.ws.remove(id)
 	}
 	return nil
 }
@@ -72,11 +104,19 @@ func (s *Store) DeleteConversations(ctx context.Context, ids []string) (int64, e
 	if err != nil {
 		return 0, fmt.Errorf("store: delete conversations: %w", err)
 	}
+	if s.ws != nil {
+		s.ws.remove(ids...)
+	}
 	return res.DeletedCount, nil
 }
 
 // ConversationsOfContact lists up to limit conversations of a contact.
 func (s *Store) ConversationsOfContact(ctx context.Context, contactID string, limit int64) ([]Conversation, error) {
+	if w, err := s.working(ctx); err != nil || w != nil {
+		return answer(w, err, func(w *workingSet) []Conversation {
+			return w.selectConvs(func(c *Conversation) bool { return c.ContactID == contactID }, int(limit))
+		})
+	}
 	return findAll[Conversation](ctx, s.conversations, bson.M{"contactId": contactID}, options.Find().SetLimit(limit))
 }
 
@@ -86,6 +126,10 @@ func (s *Store) RenameContactOnConversations(ctx context.Context, contactID, nam
 	if _, err := s.conversations.UpdateMany(ctx, bson.M{"contactId": contactID},
 		bson.M{"$set": bson.M{"contactName": name}, "$inc": bson.M{"version": 1}}); err != nil {
 		return fmt.Errorf("store: rename contact %s on conversations: %w", contactID, err)
+	}
+	if s.ws != nil {
+		s.ws.change(func(c *Conversation) bool { return c.ContactID == contactID },
+			func(c *Conversation) { c.ContactName, c.Version = name, c.Version+1 })
 	}
 	return nil
 }
@@ -97,17 +141,33 @@ func (s *Store) ClearGroupOnConversations(ctx context.Context, groupID string) e
 		bson.M{"$set": bson.M{"groupId": ""}, "$inc": bson.M{"version": 1}}); err != nil {
 		return fmt.Errorf("store: unlink group %s from conversations: %w", groupID, err)
 	}
+	if s.ws != nil {
+		s.ws.change(func(c *Conversation) bool { return c.GroupID == groupID },
+			func(c *Conversation) { c.GroupID, c.Version = "", c.Version+1 })
+	}
 	return nil
 }
 
 // ActiveConversationsOfAgent lists an agent's active conversations.
 func (s *Store) ActiveConversationsOfAgent(ctx context.Context, agentID string) ([]Conversation, error) {
+	if w, err := s.working(ctx); err != nil || w != nil {
+		return answer(w, err, func(w *workingSet) []Conversation {
+			return w.selectConvs(func(c *Conversation) bool { return c.AgentID == agentID && c.StatusCode <= 6 }, 0)
+		})
+	}
 	return findAll[Conversation](ctx, s.conversations, bson.M{"agentId": agentID, "statusCode": activeStatus()})
 }
 
 // WaitingConversations lists the unassigned active conversations of the
 // lines lineIDs, oldest (lowest number) first.
 func (s *Store) WaitingConversations(ctx context.Context, lineIDs []string) ([]Conversation, error) {
+	if w, err := s.working(ctx); err != nil || w != nil {
+		return answer(w, err, func(w *workingSet) []Conversation {
+			return w.selectConvs(func(c *Conversation) bool {
+				return c.AgentID == "" && c.StatusCode <= 6 && slices.Contains(lineIDs, c.LineID)
+			}, 0)
+		})
+	}
 	return findAll[Conversation](ctx, s.conversations,
 		bson.M{"lineId": bson.M{"$in": nonNil(lineIDs)}, "agentId": "", "statusCode": activeStatus()},
 		options.Find().SetSort(bson.D{{Key: "number", Value: 1}}))
@@ -116,11 +176,26 @@ func (s *Store) WaitingConversations(ctx context.Context, lineIDs []string) ([]C
 // ClosingConversations lists the conversations waiting in "closing" for
 // the client's rating.
 func (s *Store) ClosingConversations(ctx context.Context) ([]Conversation, error) {
+	if w, err := s.working(ctx); err != nil || w != nil {
+		return answer(w, err, func(w *workingSet) []Conversation {
+			return w.selectConvs(func(c *Conversation) bool { return c.Status == StatusClosing }, 0)
+		})
+	}
 	return findAll[Conversation](ctx, s.conversations, bson.M{"status": StatusClosing})
 }
 
 // ConversationIDsOfLine lists the ids of up to limit conversations of a line.
 func (s *Store) ConversationIDsOfLine(ctx context.Context, lineID string, limit int64) ([]string, error) {
+	if w, err := s.working(ctx); err != nil {
+		return nil, err
+	} else if w != nil {
+		convs := w.selectConvs(func(c *Conversation) bool { return c.LineID == lineID }, int(limit))
+		ids := make([]string, len(convs))
+		for i := range convs {
+			ids[i] = convs[i].ID
+		}
+		return ids, nil
+	}
 	rows, err := findAll[struct {
 		ID string `bson:"_id"`
 	}](ctx, s.conversations, bson.M{"lineId": lineID}, options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(limit))
@@ -136,6 +211,11 @@ func (s *Store) ConversationIDsOfLine(ctx context.Context, lineID string, limit 
 
 // CountConversationsOfLine counts the conversations of a line.
 func (s *Store) CountConversationsOfLine(ctx context.Context, lineID string) (int64, error) {
+	if w, err := s.working(ctx); err != nil {
+		return 0, err
+	} else if w != nil {
+		return w.count(func(c *Conversation) bool { return c.LineID == lineID }), nil
+	}
 	n, err := s.conversations.CountDocuments(ctx, bson.M{"lineId": lineID})
 	if err != nil {
 		return 0, fmt.Errorf("store: count conversations of line %s: %w", lineID, err)
@@ -145,6 +225,11 @@ func (s *Store) CountConversationsOfLine(ctx context.Context, lineID string) (in
 
 // ActiveLoads counts the active conversations of each of agentIDs.
 func (s *Store) ActiveLoads(ctx context.Context, agentIDs []string) (map[string]int, error) {
+	if w, err := s.working(ctx); err != nil {
+		return nil, err
+	} else if w != nil {
+		return w.loads(func(id string) bool { return slices.Contains(agentIDs, id) }), nil
+	}
 	load, err := s.countActive(ctx, bson.M{"agentId": bson.M{"$in": nonNil(agentIDs)}, "statusCode": activeStatus()})
 	if err != nil {
 		return nil, fmt.Errorf("store: agent load: %w", err)
@@ -154,6 +239,11 @@ func (s *Store) ActiveLoads(ctx context.Context, agentIDs []string) (map[string]
 
 // AllActiveLoads counts the active conversations of every agent who has one.
 func (s *Store) AllActiveLoads(ctx context.Context) (map[string]int, error) {
+	if w, err := s.working(ctx); err != nil {
+		return nil, err
+	} else if w != nil {
+		return w.loads(func(id string) bool { return id != "" }), nil
+	}
 	load, err := s.countActive(ctx, bson.M{"agentId": bson.M{"$ne": ""}, "statusCode": activeStatus()})
 	if err != nil {
 		return nil, fmt.Errorf("store: agent loads: %w", err)
@@ -173,4 +263,12 @@ func (s *Store) countActive(ctx context.Context, filter bson.M) (map[string]int,
 		load[r.AgentID]++
 	}
 	return load, nil
+}
+
+// answer is a working-set answer: err from warming it, or what q reads.
+func answer(w *workingSet, err error, q func(*workingSet) []Conversation) ([]Conversation, error) {
+	if err != nil {
+		return nil, err
+	}
+	return q(w), nil
 }

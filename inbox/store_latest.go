@@ -48,6 +48,17 @@ func (s *Store) LatestConversation(ctx context.Context, contactID, lineID string
 	} else if !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("store: latest conversation pointer: %w", err)
 	}
+	if w, err := s.working(ctx); err != nil {
+		return nil, err
+	} else if w != nil {
+		convs := w.selectConvs(func(c *Conversation) bool {
+			return c.ContactID == contactID && c.LineID == lineID && c.Channel == ch
+		}, 0)
+		if len(convs) == 0 {
+			return nil, fmt.Errorf("conversation of %s: %w", contactID, ErrNotFound)
+		}
+		return &convs[len(convs)-1], nil
+	}
 	var c Conversation
 	err = s.conversations.FindOne(ctx, bson.M{"contactId": contactID, "lineId": lineID, "channel": ch},
 		options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}})).Decode(&c)

@@ -15,6 +15,17 @@ import (
 // that match the filter (checked by its validate), with the count of all
 // of them. The page starts at f.Offset and holds at most limit.
 func (s *Store) ListConversations(ctx context.Context, a Actor, f ConversationFilter, limit int) ([]Conversation, int64, error) {
+	if w, err := s.working(ctx); err != nil {
+		return nil, 0, err
+	} else if w != nil {
+		var queue []string
+		if !a.SeesAll() {
+			if queue, err = s.QueueLineIDs(ctx, a); err != nil {
+				return nil, 0, err
+			}
+		}
+		return w.listConversations(f, f.matcher(a, queue, a.SeesAll()), limit)
+	}
 	q, err := s.visibleTo(ctx, a, f.query())
 	if err != nil {
 		return nil, 0, err

@@ -1,0 +1,244 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// workingSet is the embedded mode's in-memory copy of every conversation,
+// kept by the store's one writer with every change it writes. It answers
+// the conversation questions the embedded engine can only answer by
+// decoding the whole collection — the supervisor's list (filters, sort,
+// count, paging), agents' loads, the waiting queue, the newest
+// conversation of a contact — and loads by id without a round trip.
+//
+// It is an accelerator of one process, never a second source of truth:
+// every change is written to the store first and copied here only when
+// the write succeeded; a process that starts reads it anew from the store.
+// It exists only in exclusive mode (StoreOptions.Exclusive), where no
+// other process writes; on MongoDB the same questions go to indexes.
+//
+// Stored values are owned by the set: they are copies normalised as the
+// store keeps them (dates to the millisecond, UTC), and every answer is a
+// copy a caller may change.
+type workingSet struct {
+	mu    sync.RWMutex
+	ready bool
+	convs map[string]*Conversation
+	// warmed says how many conversations the warm-up read and how long it
+	// took, for the log and the benchmark.
+	warmed     int
+	warmedTook time.Duration
+}
+
+// WarmUp fills the working set from the store (exclusive mode only; on a
+// shared store it does nothing) and says how many conversations it read
+// and how long that took. Every conversation question warms it on first
+// use too; the gateway calls it at start so the first request does not
+// pay for it.
+func (s *Store) WarmUp(ctx context.Context) (n int, took time.Duration, err error) {
+	w, err := s.working(ctx)
+	if err != nil || w == nil {
+		return 0, 0, err
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.warmed, w.warmedTook, nil
+}
+
+// working is the warmed working set, or nil on a shared store.
+func (s *Store) working(ctx context.Context) (*workingSet, error) {
+	w := s.ws
+	if w == nil {
+		return nil, nil
+	}
+	w.mu.RLock()
+	ready := w.ready
+	w.mu.RUnlock()
+	if ready {
+		return w, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ready {
+		return w, nil
+	}
+	// Writers copy their changes here only once it is ready, and wait for
+	// this lock to do so: a change written while the store is read is
+	// either in what is read or copied after.
+	start := time.Now()
+	all, err := findAll[Conversation](ctx, s.conversations, bson.M{})
+	if err != nil {
+		return nil, fmt.Errorf("working set: %w", err)
+	}
+	w.convs = make(map[string]*Conversation, len(all))
+	for i := range all {
+		w.convs[all[i].ID] = &all[i]
+	}
+	w.ready, w.warmed, w.warmedTook = true, len(all), time.Since(start)
+	return w, nil
+}
+
+// normalised is c as the store gives it back: times to the millisecond in
+// UTC, absent fields as a read leaves them.
+func normalised(c *Conversation) (*Conversation, error) {
+	raw, err := bson.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("working set: encode %s: %w", c.ID, err)
+	}
+	var out Conversation
+	if err := bson.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("working set: decode %s: %w", c.ID, err)
+	}
+	return &out, nil
+}
+
+// put copies c in after it was written: create for a new conversation,
+// otherwise only over a copy that is there (a conversation deleted
+// meanwhile stays deleted) and not newer.
+func (w *workingSet) put(c *Conversation, create bool) error {
+	n, err := normalised(c)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.ready {
+		return nil // the warm-up reads it
+	}
+	old, ok := w.convs[c.ID]
+	if (!ok && !create) || (ok && old.Version > c.Version) {
+		return nil
+	}
+	w.convs[c.ID] = n
+	return nil
+}
+
+// version is the stored version of conversation id, false when there is none.
+func (w *workingSet) version(id string) (int64, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	c, ok := w.convs[id]
+	if !ok {
+		return 0, false
+	}
+	return c.Version, true
+}
+
+func (w *workingSet) remove(ids ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		delete(w.convs, id)
+	}
+}
+
+// change applies fn to every conversation match selects, as the store's
+// UpdateMany did.
+func (w *workingSet) change(match func(*Conversation) bool, fn func(*Conversation)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, c := range w.convs {
+		if match(c) {
+			cp := c.clone()
+			fn(cp)
+			w.convs[id] = cp
+		}
+	}
+}
+
+// get is a copy of conversation id.
+func (w *workingSet) get(id string) (*Conversation, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	c, ok := w.convs[id]
+	if !ok {
+		return nil, false
+	}
+	return c.clone(), true
+}
+
+// select copies the conversations match selects, lowest number first, at
+// most limit of them (0: all).
+func (w *workingSet) selectConvs(match func(*Conversation) bool, limit int) []Conversation {
+	w.mu.RLock()
+	var hits []*Conversation
+	for _, c := range w.convs {
+		if match(c) {
+			hits = append(hits, c)
+		}
+	}
+	w.mu.RUnlock()
+	slices.SortFunc(hits, func(a, b *Conversation) int { return cmp.Compare(a.Number, b.Number) })
+	if limit > 0 && len(hits) > limit {
+		hits = hits[:limit]
+	}
+	out := make([]Conversation, len(hits))
+	for i, c := range hits {
+		out[i] = *c.clone()
+	}
+	return out
+}
+
+// count counts the conversations match selects.
+func (w *workingSet) count(match func(*Conversation) bool) int64 {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	var n int64
+	for _, c := range w.convs {
+		if match(c) {
+			n++
+		}
+	}
+	return n
+}
+
+// loads counts the active conversations of each agent agent selects.
+func (w *workingSet) loads(agent func(string) bool) map[string]int {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	load := map[string]int{}
+	for _, c := range w.convs {
+		if c.StatusCode <= 6 && agent(c.AgentID) {
+			load[c.AgentID]++
+		}
+	}
+	return load
+}
+
+// clone is a deep copy of c: it shares no pointer with it
+// (TestCloneSharesNothing).
+func (c *Conversation) clone() *Conversation {
+	cp := *c
+	if c.LastMessage != nil {
+		p := *c.LastMessage
+		cp.LastMessage = &p
+	}
+	d := &cp.Dates
+	for _, t := range []**time.Time{&d.Queued, &d.Answered, &d.Accepted, &d.LastMessage, &d.ClosedByAgent, &d.Closed} {
+		*t = clonePtr(*t)
+	}
+	tr := &cp.Track
+	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince} {
+		*t = clonePtr(*t)
+	}
+	tm := &cp.Timings
+	for _, p := range tm.fields() {
+		*p = clonePtr(*p)
+	}
+	return &cp
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
