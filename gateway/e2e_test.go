@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -656,62 +655,20 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-// startServer starts the binary on a free port and waits until it is ready.
+// startServer starts the binary on a free port and waits until it is
+// ready. The port was free when freePort closed it, but another process's
+// outgoing connection can take it before the gateway binds it: then it
+// starts again on another.
 func startServer(t *testing.T, bin, dataDir string) *server {
 	t.Helper()
-	addr := freePort(t)
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "SWITCHBOARD_") || strings.HasPrefix(kv, "MONGODB_") {
-			continue
+	for attempt := 1; ; attempt++ {
+		s, busy := spawnGateway(t, bin, dataDir, freePort(t), false)
+		if !busy {
+			return s
 		}
-		env = append(env, kv)
-	}
-	env = append(env,
-		"SWITCHBOARD_ADDR="+addr,
-		"SWITCHBOARD_DATA_DIR="+dataDir,
-		"SWITCHBOARD_PASSWORD_COST=4",
-		"SWITCHBOARD_LOG_LEVEL=warn",
-	)
-	s := &server{base: "http://" + addr, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin)
-	s.cmd.Env = env
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.done
+		if attempt == 5 {
+			t.Fatalf("no free port after %d attempts:\n%s", attempt, s.stderr)
 		}
-	})
-
-	probe := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			t.Fatalf("gateway exited before it was ready: %v\nstdout:\n%s\nstderr:\n%s", s.waitErr, s.stdout, s.stderr)
-		default:
-		}
-		if resp, err := probe.Get(s.base + "/readyz"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway not ready on %s within 60s\nstdout:\n%s\nstderr:\n%s", addr, s.stdout, s.stderr)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

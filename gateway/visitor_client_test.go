@@ -32,6 +32,18 @@ import (
 // and start it again where its clients expect it.
 func launchGateway(t *testing.T, bin, dataDir, addr string, extra ...string) *server {
 	t.Helper()
+	s, busy := spawnGateway(t, bin, dataDir, addr, true, extra...)
+	if busy {
+		t.Fatalf("%s is taken:\n%s", addr, s.stderr)
+	}
+	return s
+}
+
+// spawnGateway starts the binary on addr and waits until /readyz answers;
+// busy says it exited because the address was taken. publicURL sets
+// SWITCHBOARD_PUBLIC_URL to the address.
+func spawnGateway(t *testing.T, bin, dataDir, addr string, publicURL bool, extra ...string) (_ *server, busy bool) {
+	t.Helper()
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "SWITCHBOARD_") || strings.HasPrefix(kv, "MONGODB_") {
@@ -42,10 +54,12 @@ func launchGateway(t *testing.T, bin, dataDir, addr string, extra ...string) *se
 	env = append(env,
 		"SWITCHBOARD_ADDR="+addr,
 		"SWITCHBOARD_DATA_DIR="+dataDir,
-		"SWITCHBOARD_PUBLIC_URL=http://"+addr,
 		"SWITCHBOARD_PASSWORD_COST=4",
 		"SWITCHBOARD_LOG_LEVEL=warn",
 	)
+	if publicURL {
+		env = append(env, "SWITCHBOARD_PUBLIC_URL=http://"+addr)
+	}
 	env = append(env, extra...)
 	s := &server{base: "http://" + addr, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin)
@@ -71,6 +85,9 @@ func launchGateway(t *testing.T, bin, dataDir, addr string, extra ...string) *se
 	for {
 		select {
 		case <-s.done:
+			if strings.Contains(s.stderr.String(), "address already in use") {
+				return s, true
+			}
 			t.Fatalf("gateway exited before it was ready: %v\nstdout:\n%s\nstderr:\n%s", s.waitErr, s.stdout, s.stderr)
 		default:
 		}
@@ -78,7 +95,7 @@ func launchGateway(t *testing.T, bin, dataDir, addr string, extra ...string) *se
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return s, false
 			}
 		}
 		if time.Now().After(deadline) {
