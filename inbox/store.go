@@ -47,6 +47,8 @@ type Store struct {
 	// exclusive is set when this process is the database's only writer (the
 	// embedded engine). See ReplaceConversation.
 	exclusive bool
+	// inserts batches message inserts (store_groupcommit.go).
+	inserts insertBatcher
 	// ws is the in-memory working set of conversations, in exclusive mode
 	// only (store_workingset.go).
 	ws *workingSet

@@ -11,16 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// InsertMessage stores a message as it is. A taken seq or client id in its
-// conversation (or a taken _id, which derives from the client id) is
-// errDuplicateKey: the unique indexes decide races.
-func (s *Store) InsertMessage(ctx context.Context, m *Message) error {
-	if _, err := s.messages.InsertOne(ctx, m); err != nil {
-		return writeErr("insert message", err)
-	}
-	return nil
-}
-
 // MessageByClientID loads the message a sender's client id names in a
 // conversation; ErrNotFound when there is none. It is a lookup by _id (see
 // messageID), with a query for messages stored before ids were derived.
