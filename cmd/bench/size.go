@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -113,6 +114,9 @@ func fetchGzip(ctx context.Context, u string) (fetched, error) {
 var (
 	// htmlRef is a stylesheet, script or module preload of the frame.
 	htmlRef = regexp.MustCompile(`(?i)(?:href|src)\s*=\s*["']([^"']+)["']`)
+	// importMap is the frame's import map, which sends each module's plain
+	// URL to its versioned one, as the browser resolves imports.
+	importMap = regexp.MustCompile(`(?s)<script type="importmap">(.*?)</script>`)
 	// jsImport is a static import or re-export, a bare import, or a
 	// dynamic import with a literal specifier.
 	jsImport = regexp.MustCompile(`(?m)(?:^|[;\s])(?:import|export)\s*(?:[\w*${}\s,]+?\s*from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)`)
@@ -130,6 +134,9 @@ func runSize(ctx context.Context, base, lineID, origin string) sizeResult {
 	frameURL := base + "/widget/frame?line=" + url.QueryEscape(lineID) + "&origin=" + url.QueryEscape(origin)
 	seen := map[string]bool{}
 	queue := []string{frameURL}
+	var mapped struct {
+		Imports map[string]string `json:"imports"`
+	}
 	for len(queue) > 0 && len(seen) < 100 {
 		u := queue[0]
 		queue = queue[1:]
@@ -147,6 +154,12 @@ func runSize(ctx context.Context, base, lineID, origin string) sizeResult {
 		var refs []string
 		switch {
 		case u == frameURL:
+			if m := importMap.FindSubmatch(f.decodedOf); m != nil {
+				if err := json.Unmarshal(m[1], &mapped); err != nil {
+					res.err = fmt.Sprintf("frame import map: %v", err)
+					return res
+				}
+			}
 			for _, m := range htmlRef.FindAllStringSubmatch(string(f.decodedOf), -1) {
 				refs = append(refs, m[1])
 			}
@@ -160,6 +173,11 @@ func runSize(ctx context.Context, base, lineID, origin string) sizeResult {
 			ru, err := baseURL.Parse(r)
 			if err != nil || ru.Host != baseURL.Host {
 				continue // another site's file is not the widget's weight
+			}
+			if to, ok := mapped.Imports[ru.Path]; ok && ru.RawQuery == "" {
+				if ru, err = baseURL.Parse(to); err != nil {
+					continue
+				}
 			}
 			if !seen[ru.String()] {
 				queue = append(queue, ru.String())
