@@ -29,7 +29,10 @@ func TestGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = st.InsertMessage(ctx, msg(fmt.Sprintf("conv%d", i%20), int64(1+i/20))) }()
+		go func() {
+			defer wg.Done()
+			errs[i] = st.InsertMessage(ctx, msg(fmt.Sprintf("conv%d", i%20), int64(1+i/20)))
+		}()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); errs[n] = st.InsertMessage(ctx, msg("taken", 1)) }()
