@@ -228,11 +228,11 @@ func messageID(convID, clientID string) string {
 }
 
 func (s *Service) checkNotBlocked(ctx context.Context, contactID string) error {
-	ct, err := s.store.ContactByID(ctx, contactID)
+	blocked, err := s.store.ContactBlocked(ctx, contactID)
 	if err != nil {
 		return err
 	}
-	if ct.Blocked {
+	if blocked {
 		return ErrBlocked
 	}
 	return nil

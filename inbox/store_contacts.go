@@ -24,6 +24,9 @@ func (s *Store) InsertContact(ctx context.Context, c *Contact) error {
 	if _, err := s.contacts.InsertOne(ctx, c); err != nil {
 		return fmt.Errorf("store: insert contact: %w", err)
 	}
+	if s.ws != nil {
+		s.ws.setBlocked(c.ID, c.Blocked)
+	}
 	return nil
 }
 
@@ -32,7 +35,26 @@ func (s *Store) ReplaceContact(ctx context.Context, c *Contact) error {
 	if _, err := s.contacts.ReplaceOne(ctx, bson.M{"_id": c.ID}, c); err != nil {
 		return fmt.Errorf("store: save contact %s: %w", c.ID, err)
 	}
+	if s.ws != nil {
+		s.ws.setBlocked(c.ID, c.Blocked)
+	}
 	return nil
+}
+
+// ContactBlocked says whether a contact is blocked. In exclusive mode the
+// working set knows without loading the contact (and does not check that
+// it exists); otherwise a missing contact is ErrNotFound.
+func (s *Store) ContactBlocked(ctx context.Context, id string) (bool, error) {
+	if w, err := s.working(ctx); err != nil {
+		return false, err
+	} else if w != nil {
+		return w.isBlocked(id), nil
+	}
+	c, err := s.ContactByID(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return c.Blocked, nil
 }
 
 // ListContacts lists a page of contacts by name whose name, e-mail or

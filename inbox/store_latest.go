@@ -30,10 +30,19 @@ func (s *Store) RememberLatest(ctx context.Context, c *Conversation) error {
 }
 
 // LatestConversation is the contact's newest conversation on a line and
-// channel, whatever its status; ErrNotFound when there is none. It follows
-// the pointer, falling back to a query for conversations opened before
-// pointers existed or whose pointer write was lost.
+// channel, whatever its status; ErrNotFound when there is none. The
+// working set knows it; otherwise it follows the pointer, falling back to
+// a query for conversations opened before pointers existed or whose
+// pointer write was lost.
 func (s *Store) LatestConversation(ctx context.Context, contactID, lineID string, ch Channel) (*Conversation, error) {
+	if w, err := s.working(ctx); err != nil {
+		return nil, err
+	} else if w != nil {
+		if c, ok := w.latestOf(contactID, lineID, ch); ok {
+			return c, nil
+		}
+		return nil, fmt.Errorf("conversation of %s: %w", contactID, ErrNotFound)
+	}
 	var ptr struct {
 		ConversationID string `bson:"conversationId"`
 	}
@@ -47,17 +56,6 @@ func (s *Store) LatestConversation(ctx context.Context, contactID, lineID string
 		}
 	} else if !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("store: latest conversation pointer: %w", err)
-	}
-	if w, err := s.working(ctx); err != nil {
-		return nil, err
-	} else if w != nil {
-		convs := w.selectConvs(func(c *Conversation) bool {
-			return c.ContactID == contactID && c.LineID == lineID && c.Channel == ch
-		}, 0)
-		if len(convs) == 0 {
-			return nil, fmt.Errorf("conversation of %s: %w", contactID, ErrNotFound)
-		}
-		return &convs[len(convs)-1], nil
 	}
 	var c Conversation
 	err = s.conversations.FindOne(ctx, bson.M{"contactId": contactID, "lineId": lineID, "channel": ch},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // workingSet is the embedded mode's in-memory copy of every conversation,
@@ -31,6 +32,12 @@ type workingSet struct {
 	mu    sync.RWMutex
 	ready bool
 	convs map[string]*Conversation
+	// latest maps latestKey(contact, line, channel) to the id of the
+	// highest-numbered conversation there.
+	latest map[string]string
+	// blocked holds the ids of blocked contacts: what a message from a
+	// contact needs to know, without loading the contact.
+	blocked map[string]bool
 	// warmed says how many conversations the warm-up read and how long it
 	// took, for the log and the benchmark.
 	warmed     int
@@ -77,9 +84,21 @@ func (s *Store) working(ctx context.Context) (*workingSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("working set: %w", err)
 	}
+	blocked, err := findAll[struct {
+		ID string `bson:"_id"`
+	}](ctx, s.contacts, bson.M{"blocked": true}, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return nil, fmt.Errorf("working set: %w", err)
+	}
 	w.convs = make(map[string]*Conversation, len(all))
+	w.latest = make(map[string]string)
 	for i := range all {
 		w.convs[all[i].ID] = &all[i]
+		w.noteLatest(&all[i])
+	}
+	w.blocked = make(map[string]bool, len(blocked))
+	for _, b := range blocked {
+		w.blocked[b.ID] = true
 	}
 	w.ready, w.warmed, w.warmedTook = true, len(all), time.Since(start)
 	return w, nil
@@ -117,7 +136,62 @@ func (w *workingSet) put(c *Conversation, create bool) error {
 		return nil
 	}
 	w.convs[c.ID] = n
+	if ok && latestKey(old.ContactID, old.LineID, old.Channel) != latestKey(n.ContactID, n.LineID, n.Channel) {
+		w.recomputeLatest(latestKey(old.ContactID, old.LineID, old.Channel)) // moved to another line
+	}
+	w.noteLatest(n)
 	return nil
+}
+
+// recomputeLatest finds the latest conversation of key k anew (w.mu held).
+func (w *workingSet) recomputeLatest(k string) {
+	delete(w.latest, k)
+	for _, o := range w.convs {
+		if latestKey(o.ContactID, o.LineID, o.Channel) == k {
+			w.noteLatest(o)
+		}
+	}
+}
+
+// noteLatest makes c its contact's latest conversation on its line and
+// channel if none there has a higher number (w.mu held).
+func (w *workingSet) noteLatest(c *Conversation) {
+	k := latestKey(c.ContactID, c.LineID, c.Channel)
+	if cur, ok := w.convs[w.latest[k]]; !ok || cur.Number <= c.Number {
+		w.latest[k] = c.ID
+	}
+}
+
+// latestOf is a copy of the contact's latest conversation on a line and
+// channel.
+func (w *workingSet) latestOf(contactID, lineID string, ch Channel) (*Conversation, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	c, ok := w.convs[w.latest[latestKey(contactID, lineID, ch)]]
+	if !ok {
+		return nil, false
+	}
+	return c.clone(), true
+}
+
+// setBlocked records whether a stored contact is blocked.
+func (w *workingSet) setBlocked(contactID string, blocked bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.ready {
+		return
+	}
+	if blocked {
+		w.blocked[contactID] = true
+	} else {
+		delete(w.blocked, contactID)
+	}
+}
+
+func (w *workingSet) isBlocked(contactID string) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.blocked[contactID]
 }
 
 // version is the stored version of conversation id, false when there is none.
@@ -135,7 +209,14 @@ func (w *workingSet) remove(ids ...string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, id := range ids {
+		c, ok := w.convs[id]
+		if !ok {
+			continue
+		}
 		delete(w.convs, id)
+		if k := latestKey(c.ContactID, c.LineID, c.Channel); w.latest[k] == id {
+			w.recomputeLatest(k) // the next highest there, if any, takes its place
+		}
 	}
 }
 

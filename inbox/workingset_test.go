@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -265,3 +266,42 @@ func TestWorkingSetAnswersAreCopies(t *testing.T) {
 	}
 }
 func strp(s string) *string { return &s }
+
+// TestWorkingSetKnowsTheLatestConversation: the newest conversation of a
+// contact on a line is the working set's answer, and the one before it
+// when the newest is deleted.
+func TestWorkingSetKnowsTheLatestConversation(t *testing.T) {
+	f := newFixture(t)
+	first := f.open(t, "Anna")
+	if _, err := f.svc.Close(f.ctx, inbox.System, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := f.svc.Open(f.ctx, inbox.System, inbox.OpenInput{LineID: f.line.ID, ContactID: first.ContactID,
+		Message: &inbox.MessageInput{Text: "again"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := func() string {
+		t.Helper()
+		c, err := f.svc.Store().LatestConversation(f.ctx, first.ContactID, f.line.ID, inbox.ChannelLiveChat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	if got := latest(); got != second.ID {
+		t.Errorf("latest is %s, want the second conversation %s", got, second.ID)
+	}
+	if err := f.svc.DeleteConversation(f.ctx, inbox.System, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := latest(); got != first.ID {
+		t.Errorf("after deleting the second, latest is %s, want the first %s", got, first.ID)
+	}
+	if err := f.svc.DeleteConversation(f.ctx, inbox.System, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Store().LatestConversation(f.ctx, first.ContactID, f.line.ID, inbox.ChannelLiveChat); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("with none left: %v, want not found", err)
+	}
+}
