@@ -124,7 +124,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (_ *inbox.Stor
 		uri = emb.URI()
 		log.Info("embedded store started", "dir", dir)
 	}
-	store, err := inbox.Connect(ctx, uri, cfg.MongoDatabase, inbox.StoreOptions{Exclusive: emb != nil})
+	store, err := inbox.Connect(ctx, uri, cfg.MongoDatabase, inbox.StoreOptions{Exclusive: emb != nil, Log: log.With("component", "store")})
 	if err != nil {
 		if emb != nil {
 			_ = emb.Close()

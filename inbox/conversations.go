@@ -58,6 +58,13 @@ func (s *Service) mutateLocked(ctx context.Context, a Actor, id string, fn func(
 // mutateFrom is mutateLocked starting from an already loaded copy, which
 // saves a read when nobody else changed it meanwhile.
 func (s *Service) mutateFrom(ctx context.Context, a Actor, id string, c *Conversation, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
+	return s.mutateWith(ctx, a, id, c, s.store.ReplaceConversation, fn)
+}
+
+// mutateWith is mutateFrom saving with save: ReplaceConversation, or
+// ReplaceConversationBehind for a change a stored message carries.
+func (s *Service) mutateWith(ctx context.Context, a Actor, id string, c *Conversation,
+	save func(context.Context, *Conversation, int64) (bool, error), fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		if c == nil || attempt > 0 {
 			var err error
@@ -70,7 +77,7 @@ func (s *Service) mutateFrom(ctx context.Context, a Actor, id string, c *Convers
 			return nil, err
 		}
 		c.Version++
-		ok, err := s.store.ReplaceConversation(ctx, c, read)
+		ok, err := save(ctx, c, read)
 		if err != nil {
 			return nil, err
 		}

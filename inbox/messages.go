@@ -139,7 +139,9 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		}
 	}
 	var repaired []*Message
-	conv, err := s.mutateFrom(ctx, System, convID, c, func(c *Conversation, _ time.Time) error {
+	// The message is durable: its conversation's change is written behind
+	// it (at once on MongoDB), and made again from it after a crash.
+	conv, err := s.mutateWith(ctx, System, convID, c, s.store.ReplaceConversationBehind, func(c *Conversation, _ time.Time) error {
 		repaired = repaired[:0]
 		for i := range missed {
 			if missed[i].Seq > c.Seq {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -42,6 +43,9 @@ type Store struct {
 	// e-mail, client address) to the contact, keyed by _id, so a blocked
 	// visitor with a new token is still that blocked contact.
 	blocks *mongo.Collection
+	// meta keeps the store's own state: whether the last run ended
+	// cleanly (store_recovery.go).
+	meta *mongo.Collection
 	// counterMu serialises counters within the process; see keyedMutex.
 	counterMu sync.Mutex
 	// exclusive is set when this process is the database's only writer (the
@@ -49,6 +53,10 @@ type Store struct {
 	exclusive bool
 	// inserts batches message inserts (store_groupcommit.go).
 	inserts insertBatcher
+	// convWrites writes conversations in exclusive mode
+	// (store_writebehind.go).
+	convWrites convWriter
+	log        *slog.Logger
 	// ws is the in-memory working set of conversations, in exclusive mode
 	// only (store_workingset.go).
 	ws *workingSet
@@ -59,6 +67,9 @@ type StoreOptions struct {
 	// Exclusive says this process is the only writer, as with the embedded
 	// engine, which only listens on loopback inside the process.
 	Exclusive bool
+	// Log receives what the store does on its own (writes behind, warm-up
+	// recovery); slog.Default when nil.
+	Log *slog.Logger
 }
 
 // EventLogBytes is the default size of the capped event collection.
@@ -81,7 +92,11 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 	if o.Exclusive {
 		ws = &workingSet{}
 	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
 	return &Store{
+		log:           o.Log,
 		ws:            ws,
 		client:        client,
 		db:            db,
@@ -96,12 +111,28 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		events:        db.Collection("events"),
 		latest:        db.Collection("latest"),
 		blocks:        db.Collection("blocks"),
+		meta:          db.Collection("meta"),
 		exclusive:     o.Exclusive,
 	}, nil
 }
 
 // Close disconnects from the server.
 func (s *Store) Close(ctx context.Context) error {
+	// In exclusive mode: write what is still behind, then record that this
+	// run ended cleanly (a run that could not is recovered at the next
+	// start).
+	if w := s.ws; w != nil {
+		w.mu.RLock()
+		ready := w.ready
+		w.mu.RUnlock()
+		if ready {
+			if err := s.Flush(ctx); err != nil {
+				s.log.Error("embedded store: conversations still unwritten at close; the next start recovers them", "err", err)
+			} else if err := s.setRunClean(ctx, true); err != nil {
+				s.log.Error("embedded store: could not record a clean stop; the next start checks every conversation", "err", err)
+			}
+		}
+	}
 	if err := s.client.Disconnect(ctx); err != nil {
 		return fmt.Errorf("store: disconnect: %w", err)
 	}

@@ -47,7 +47,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *Conversation) error {
 		return writeErr("insert conversation", err)
 	}
 	if w != nil {
-		return w.put(c, true)
+		return w.add(c)
 	}
 	return nil
 }
@@ -55,34 +55,43 @@ func (s *Store) InsertConversation(ctx context.Context, c *Conversation) error {
 // ReplaceConversation writes c only if nobody changed it since it was read
 // at readVersion, and reports whether it did.
 //
-// On MongoDB the version in the filter decides. The embedded engine uses an
-// index only for a filter on _id alone and scans the whole collection for
-// anything more (seconds at 10,000 conversations); there the process is
-// the only writer, and the working set, which holds every version this
-// process wrote, checks the version before the write by _id alone.
+// On MongoDB the version in the filter decides. In exclusive (embedded)
+// mode the working set decides — it holds every version this process
+// made — and the write goes through the conversation writer
+// (store_writebehind.go); ReplaceConversation returns once it is durable.
 func (s *Store) ReplaceConversation(ctx context.Context, c *Conversation, readVersion int64) (bool, error) {
+	return s.replaceConversation(ctx, c, readVersion, false)
+}
+
+// ReplaceConversationBehind is ReplaceConversation for a change that a
+// durable message carries: in exclusive mode it returns once the change
+// is in the working set, and the write follows, together with any other
+// change of the conversation made meanwhile. A crash before the write is
+// repaired at start-up from the messages.
+func (s *Store) ReplaceConversationBehind(ctx context.Context, c *Conversation, readVersion int64) (bool, error) {
+	return s.replaceConversation(ctx, c, readVersion, true)
+}
+
+func (s *Store) replaceConversation(ctx context.Context, c *Conversation, readVersion int64, behind bool) (bool, error) {
 	w, err := s.working(ctx)
 	if err != nil {
 		return false, err
 	}
-	filter := bson.M{"_id": c.ID, "version": readVersion}
 	if w != nil {
-		if v, ok := w.version(c.ID); !ok || v != readVersion {
-			return false, nil
+		if ok, err := w.replace(c, readVersion); !ok || err != nil {
+			return false, err
 		}
-		filter = bson.M{"_id": c.ID}
+		chans := s.markDirty([]string{c.ID}, map[string]int64{c.ID: c.Version})
+		if behind {
+			return true, nil
+		}
+		return true, waitDurable(ctx, chans)
 	}
-	res, err := s.conversations.ReplaceOne(ctx, filter, c)
+	res, err := s.conversations.ReplaceOne(ctx, bson.M{"_id": c.ID, "version": readVersion}, c)
 	if err != nil {
 		return false, fmt.Errorf("store: save conversation %s: %w", c.ID, err)
 	}
-	if res.MatchedCount != 1 {
-		return false, nil
-	}
-	if w != nil {
-		return true, w.put(c, false)
-	}
-	return true, nil
+	return res.MatchedCount == 1, nil
 }
 
 // DeleteConversation removes a conversation document; the caller deletes
@@ -123,13 +132,15 @@ func (s *Store) ConversationsOfContact(ctx context.Context, contactID string, li
 // RenameContactOnConversations shows a contact's new name on each of its
 // conversations, as a change of each (their versions move).
 func (s *Store) RenameContactOnConversations(ctx context.Context, contactID, name string) error {
+	if w, err := s.working(ctx); err != nil {
+		return err
+	} else if w != nil {
+		return s.changeDurably(ctx, w.change(func(c *Conversation) bool { return c.ContactID == contactID },
+			func(c *Conversation) { c.ContactName, c.Version = name, c.Version+1 }))
+	}
 	if _, err := s.conversations.UpdateMany(ctx, bson.M{"contactId": contactID},
 		bson.M{"$set": bson.M{"contactName": name}, "$inc": bson.M{"version": 1}}); err != nil {
 		return fmt.Errorf("store: rename contact %s on conversations: %w", contactID, err)
-	}
-	if s.ws != nil {
-		s.ws.change(func(c *Conversation) bool { return c.ContactID == contactID },
-			func(c *Conversation) { c.ContactName, c.Version = name, c.Version+1 })
 	}
 	return nil
 }
@@ -137,13 +148,15 @@ func (s *Store) RenameContactOnConversations(ctx context.Context, contactID, nam
 // ClearGroupOnConversations takes a deleted group off the conversations
 // assigned to it, as a change of each (their versions move).
 func (s *Store) ClearGroupOnConversations(ctx context.Context, groupID string) error {
+	if w, err := s.working(ctx); err != nil {
+		return err
+	} else if w != nil {
+		return s.changeDurably(ctx, w.change(func(c *Conversation) bool { return c.GroupID == groupID },
+			func(c *Conversation) { c.GroupID, c.Version = "", c.Version+1 }))
+	}
 	if _, err := s.conversations.UpdateMany(ctx, bson.M{"groupId": groupID},
 		bson.M{"$set": bson.M{"groupId": ""}, "$inc": bson.M{"version": 1}}); err != nil {
 		return fmt.Errorf("store: unlink group %s from conversations: %w", groupID, err)
-	}
-	if s.ws != nil {
-		s.ws.change(func(c *Conversation) bool { return c.GroupID == groupID },
-			func(c *Conversation) { c.GroupID, c.Version = "", c.Version+1 })
 	}
 	return nil
 }
@@ -271,4 +284,17 @@ func answer(w *workingSet, err error, q func(*workingSet) []Conversation) ([]Con
 		return nil, err
 	}
 	return q(w), nil
+}
+
+// changeDurably writes the conversations a working-set change made (id →
+// new version) and waits until they are durable.
+func (s *Store) changeDurably(ctx context.Context, changed map[string]int64) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(changed))
+	for id := range changed {
+		ids = append(ids, id)
+	}
+	return waitDurable(ctx, s.markDirty(ids, changed))
 }

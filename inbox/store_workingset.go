@@ -96,6 +96,24 @@ func (s *Store) working(ctx context.Context) (*workingSet, error) {
 		w.convs[all[i].ID] = &all[i]
 		w.noteLatest(&all[i])
 	}
+	// A run that did not end cleanly may have left message changes of
+	// conversations unwritten (store_recovery.go).
+	clean, err := s.lastRunClean(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("working set: %w", err)
+	}
+	if !clean && len(all) > 0 {
+		rstart := time.Now()
+		n, err := s.recoverConversations(ctx, w.convs)
+		if err != nil {
+			return nil, fmt.Errorf("working set: %w", err)
+		}
+		s.log.Warn("embedded store: the last run did not stop cleanly; conversations checked against their messages",
+			"conversations", len(all), "repaired", n, "took", time.Since(rstart).Round(time.Millisecond))
+	}
+	if err := s.setRunClean(ctx, false); err != nil {
+		return nil, fmt.Errorf("working set: %w", err)
+	}
 	w.blocked = make(map[string]bool, len(blocked))
 	for _, b := range blocked {
 		w.blocked[b.ID] = true
@@ -118,10 +136,8 @@ func normalised(c *Conversation) (*Conversation, error) {
 	return &out, nil
 }
 
-// put copies c in after it was written: create for a new conversation,
-// otherwise only over a copy that is there (a conversation deleted
-// meanwhile stays deleted) and not newer.
-func (w *workingSet) put(c *Conversation, create bool) error {
+// add copies a new conversation in after it was inserted.
+func (w *workingSet) add(c *Conversation) error {
 	n, err := normalised(c)
 	if err != nil {
 		return err
@@ -131,14 +147,7 @@ func (w *workingSet) put(c *Conversation, create bool) error {
 	if !w.ready {
 		return nil // the warm-up reads it
 	}
-	old, ok := w.convs[c.ID]
-	if (!ok && !create) || (ok && old.Version > c.Version) {
-		return nil
-	}
 	w.convs[c.ID] = n
-	if ok && latestKey(old.ContactID, old.LineID, old.Channel) != latestKey(n.ContactID, n.LineID, n.Channel) {
-		w.recomputeLatest(latestKey(old.ContactID, old.LineID, old.Channel)) // moved to another line
-	}
 	w.noteLatest(n)
 	return nil
 }
@@ -194,17 +203,6 @@ func (w *workingSet) isBlocked(contactID string) bool {
 	return w.blocked[contactID]
 }
 
-// version is the stored version of conversation id, false when there is none.
-func (w *workingSet) version(id string) (int64, bool) {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	c, ok := w.convs[id]
-	if !ok {
-		return 0, false
-	}
-	return c.Version, true
-}
-
 func (w *workingSet) remove(ids ...string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -220,18 +218,42 @@ func (w *workingSet) remove(ids ...string) {
 	}
 }
 
-// change applies fn to every conversation match selects, as the store's
-// UpdateMany did.
-func (w *workingSet) change(match func(*Conversation) bool, fn func(*Conversation)) {
+// change applies fn to every conversation match selects, as an
+// UpdateMany would, and says which it changed, with their new versions.
+func (w *workingSet) change(match func(*Conversation) bool, fn func(*Conversation)) map[string]int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	changed := map[string]int64{}
 	for id, c := range w.convs {
 		if match(c) {
 			cp := c.clone()
 			fn(cp)
 			w.convs[id] = cp
+			changed[id] = cp.Version
 		}
 	}
+	return changed
+}
+
+// replace puts c in place of the stored copy if that copy is still at
+// readVersion, and reports whether it did.
+func (w *workingSet) replace(c *Conversation, readVersion int64) (bool, error) {
+	n, err := normalised(c)
+	if err != nil {
+		return false, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	old, ok := w.convs[c.ID]
+	if !ok || old.Version != readVersion {
+		return false, nil
+	}
+	w.convs[c.ID] = n
+	if latestKey(old.ContactID, old.LineID, old.Channel) != latestKey(n.ContactID, n.LineID, n.Channel) {
+		w.recomputeLatest(latestKey(old.ContactID, old.LineID, old.Channel)) // moved to another line
+	}
+	w.noteLatest(n)
+	return true, nil
 }
 
 // get is a copy of conversation id.

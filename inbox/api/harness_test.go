@@ -345,6 +345,11 @@ type snapshot map[string][]string
 func (h *harness) snap() snapshot {
 	h.t.Helper()
 	ctx := context.Background()
+	// What the store still writes behind (embedded mode) is part of the
+	// state before; nothing the requests under test did is.
+	if err := h.store.Flush(ctx); err != nil {
+		h.t.Fatal(err)
+	}
 	db := h.store.Database()
 	names, err := db.ListCollectionNames(ctx, bson.M{})
 	if err != nil {

@@ -88,9 +88,15 @@ func (e *Engine) Stores(t testing.TB, n int, exclusive bool) []*inbox.Store {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = stores[0].Database().Drop(ctx)
+		// The stores close first (writing what is still behind them): the
+		// engine must not drop a database that is written to, nor see it
+		// written again once dropped.
 		for _, s := range stores {
 			_ = s.Close(ctx)
+		}
+		if d, err := inbox.Connect(ctx, e.URI(), db, inbox.StoreOptions{}); err == nil {
+			_ = d.Database().Drop(ctx)
+			_ = d.Close(ctx)
 		}
 	})
 	return stores
