@@ -61,8 +61,15 @@ func (w *Widget) websocketHandler() fiber.Handler {
 		if !ok {
 			return fiber.ErrUpgradeRequired
 		}
-		err := up.Upgrade(c.Context(), func(ws *websocket.Conn) {
+		rc := c.Context()
+		err := up.Upgrade(rc, func(ws *websocket.Conn) {
 			defer w.recoverConn()
+			// fasthttp holds the upgrade request's context until this
+			// handler returns, for the socket's whole life; nothing reads
+			// the request or the response again, so their buffers (the
+			// parsed headers, a few KiB) go now rather than then.
+			rc.Request = fasthttp.Request{}
+			rc.Response = fasthttp.Response{}
 			w.serveConn(ws, v)
 		})
 		if err != nil {
