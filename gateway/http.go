@@ -29,6 +29,7 @@ type metrics struct {
 	eventsDropped prometheus.Counter
 	loginLocks    *prometheus.CounterVec
 	loginAlerts   prometheus.Counter
+	missed        prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -50,8 +51,11 @@ func newMetrics() *metrics {
 		loginAlerts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_login_alerts_total", Help: "Alerts for one account failing to sign in too often from all addresses.",
 		}),
+		missed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_missed_conversations_total", Help: "Conversations marked missed: a client waited too long for an agent's answer, or the assigned agent was offline.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, collectors.NewGoCollector(),
+	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -72,6 +72,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	g.Go(func() error { return parts.events.Run(logCtx) })
 	g.Go(func() error { return parts.widget.Run(gctx) })
 	g.Go(func() error { return parts.scheduler.Run(gctx) })
+	g.Go(func() error { return parts.missed.Run(gctx) })
 	g.Go(func() error { return parts.agents.RunPresence(gctx) })
 	g.Go(func() error {
 		if err := app.Listener(ln); err != nil && gctx.Err() == nil {

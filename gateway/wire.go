@@ -22,6 +22,7 @@ type parts struct {
 	events    *inbox.EventLog
 	widget    *widget.Widget
 	scheduler *scheduler.Scheduler
+	missed    *scheduler.Missed
 	agents    *api.API
 }
 
@@ -93,7 +94,8 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		Inbox:   svc,
 		Uploads: files.Sweeper{Store: fs, Now: svc.Now, TTL: cfg.UploadOrphanTTL},
 	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, SweepUploads: cfg.UploadSweepSchedule}, log)
-	return parts{app: app, events: events, widget: w, scheduler: sched, agents: agents}, boot, nil
+	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
+	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, agents: agents}, boot, nil
 }
 
 func isAsset(path string) bool {

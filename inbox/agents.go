@@ -167,6 +167,10 @@ func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentI
 	if ag.Presence != oldPresence {
 		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence})
 		if ag.Presence == PresenceOnline {
+			// Their clients are no longer missed: the wait starts again.
+			if err := s.clearMissedOf(ctx, id); err != nil {
+				s.log.Error("clear missed conversations", "agent", id, "err", err)
+			}
 			// Whoever waited while nobody was online is offered to them now.
 			if err := s.RouteWaiting(ctx, id); err != nil {
 				s.log.Error("route waiting conversations", "agent", id, "err", err)

@@ -30,6 +30,9 @@ type Conversation struct {
 	// LastMessage previews the latest message the client can see (never a
 	// comment); nil before the first one.
 	LastMessage *Preview `bson:"lastMessage,omitempty" json:"lastMessage,omitempty"`
+	// MissedAt is when the conversation was marked missed (missed.go);
+	// nil when it is not.
+	MissedAt *time.Time `bson:"missedAt" json:"missedAt"`
 
 	Dates   Dates   `bson:"dates" json:"dates"`
 	Track   Track   `bson:"track" json:"-"`
@@ -64,7 +67,11 @@ type Track struct {
 	// FirstResponse is the first agent answer to a waiting client message.
 	FirstResponse *time.Time `bson:"firstResponse"`
 	// PendingSince is the first client message not yet answered by an agent.
-	PendingSince  *time.Time `bson:"pendingSince"`
+	PendingSince *time.Time `bson:"pendingSince"`
+	// MissedFrom is when the client's wait for an agent started counting
+	// towards "missed": the first unanswered client message, or when an
+	// assigned agent came back online since.
+	MissedFrom    *time.Time `bson:"missedFrom"`
 	ResponseTotal int64      `bson:"responseTotalMs"`
 	ResponseMax   int64      `bson:"responseMaxMs"`
 	Responses     int64      `bson:"responses"`
@@ -112,6 +119,7 @@ func (c *Conversation) applyMessage(m *Message) {
 	case m.AuthorKind == AuthorContact:
 		setOnce(&c.Track.FirstClientMessage, now)
 		setOnce(&c.Track.PendingSince, now)
+		setOnce(&c.Track.MissedFrom, now)
 		c.Dates.LastMessage = at(now)
 		if c.Status == StatusAnswered || c.Status == StatusClosing {
 			// A question after an answer, or while the rating is awaited,
@@ -140,6 +148,8 @@ func (c *Conversation) applyMessage(m *Message) {
 			c.Track.ResponseMax = max(c.Track.ResponseMax, d)
 			c.Track.PendingSince = nil
 		}
+		// An answer ends the wait, and the missed mark with it.
+		c.Track.MissedFrom, c.MissedAt = nil, nil
 		c.setStatus(StatusAnswered)
 	}
 	if p := previewOf(m); p != nil {

@@ -160,7 +160,7 @@ func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line,
 	now := s.Now()
 	l := &Line{ID: newID(), AgentIDs: []string{}, GroupIDs: []string{}, CreatedAt: now, UpdatedAt: now,
 		Channels: LineChannels{Widget: WidgetChannel{Enabled: true, AllowedOrigins: []string{}, WidgetLook: WidgetLook{Position: "right"}}},
-		Settings: LineSettings{RatingTimeoutSeconds: 300}}
+		Settings: LineSettings{RatingTimeoutSeconds: 300, MissedAfterSeconds: DefaultMissedAfterSeconds}}
 	if in.Name == nil {
 		return nil, invalid("name", "is required")
 	}

@@ -45,6 +45,13 @@ const (
 	LauncherLabelChars = 40
 	// MaxRatingTimeoutSeconds caps the rating wait (a day).
 	MaxRatingTimeoutSeconds = 86400
+	// DefaultMissedAfterSeconds is how long a client waits for an answer
+	// before the conversation is missed, unless the line says otherwise.
+	DefaultMissedAfterSeconds = 30
+	// MinMissedAfterSeconds and MaxMissedAfterSeconds bound a line's
+	// missedAfterSeconds.
+	MinMissedAfterSeconds = 5
+	MaxMissedAfterSeconds = 3600
 )
 
 var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -124,6 +131,9 @@ func (s *Service) checkLook(w *WidgetLook) error {
 func (s *Service) checkLineSettings(st LineSettings) error {
 	if st.RatingTimeoutSeconds < 0 || st.RatingTimeoutSeconds > MaxRatingTimeoutSeconds {
 		return invalid("settings.ratingTimeoutSeconds", "must be between 0 and %d seconds", MaxRatingTimeoutSeconds)
+	}
+	if m := st.MissedAfterSeconds; m != 0 && (m < MinMissedAfterSeconds || m > MaxMissedAfterSeconds) {
+		return invalid("settings.missedAfterSeconds", "must be between %d and %d seconds", MinMissedAfterSeconds, MaxMissedAfterSeconds)
 	}
 	return s.checkText("settings.greeting", st.Greeting, s.limits.MessageChars)
 }

@@ -134,6 +134,10 @@ type LineSettings struct {
 	// RatingTimeout is how long a conversation stays "closing" waiting for
 	// the client's rating, in seconds.
 	RatingTimeoutSeconds int `bson:"ratingTimeoutSeconds" json:"ratingTimeoutSeconds"`
+	// MissedAfterSeconds is how long a client may wait for an agent's
+	// answer before the conversation is marked missed; 0 means the
+	// default, DefaultMissedAfterSeconds.
+	MissedAfterSeconds int `bson:"missedAfterSeconds" json:"missedAfterSeconds"`
 }
 
 // Group is a team of agents.

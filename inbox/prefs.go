@@ -15,7 +15,7 @@ import (
 // product's order: general; CRM and actions; ratings and comments; dates;
 // timings.
 var TableColumns = slices.Concat(
-	[]string{"number", "line", "type", "status", "detailedStatus", "spam", "channel", "client", "agent"},
+	[]string{"number", "line", "type", "status", "detailedStatus", "spam", "missed", "channel", "client", "agent"},
 	[]string{"crm", "sitePage", "actions", "formFilled", "historyRequested", "pinned"},
 	[]string{"clientRating", "supervisorComment", "supervisorRating"},
 	DateColumns,

@@ -36,6 +36,7 @@ type ConversationFilter struct {
 	Pinned           *bool
 	FormFilled       *bool
 	HistoryRequested *bool
+	Missed           *bool // marked missed (missedAt set) or not
 	ClientRating     []int
 	SupervisorRating []int
 	Dates            map[string]TimeRange
@@ -58,6 +59,7 @@ var sortFields = func() map[string]string {
 		"agent": "agentId", "group": "groupId", "sitePage": "sitePage", "formFilled": "formFilled",
 		"historyRequested": "historyRequested", "pinned": "pinned", "clientRating": "clientRating",
 		"supervisorRating": "supervisorRating", "supervisorComment": "supervisorComment",
+		"missed": "missedAt",
 	}
 	for _, d := range DateColumns {
 		m[d] = "dates." + d

@@ -139,6 +139,13 @@ func (f *ConversationFilter) query() bson.M {
 			q[field] = *v
 		}
 	}
+	if f.Missed != nil {
+		if *f.Missed {
+			q["missedAt"] = bson.M{"$ne": nil}
+		} else {
+			q["missedAt"] = nil
+		}
+	}
 	in("clientRating", f.ClientRating, q)
 	in("supervisorRating", f.SupervisorRating, q)
 	for col, r := range f.Dates {
@@ -162,7 +169,7 @@ func mayBeEmpty(field string) bool {
 	switch {
 	case field == "dates.created", field == "dates.modified":
 		return false
-	case strings.HasPrefix(field, "dates."), strings.HasPrefix(field, "timings."):
+	case strings.HasPrefix(field, "dates."), strings.HasPrefix(field, "timings."), field == "missedAt":
 		return true
 	}
 	return false

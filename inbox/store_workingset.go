@@ -328,7 +328,8 @@ func (c *Conversation) clone() *Conversation {
 		*t = clonePtr(*t)
 	}
 	tr := &cp.Track
-	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince} {
+	cp.MissedAt = clonePtr(c.MissedAt)
+	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince, &tr.MissedFrom} {
 		*t = clonePtr(*t)
 	}
 	tm := &cp.Timings

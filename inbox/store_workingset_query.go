@@ -106,6 +106,11 @@ func valueOf(c *Conversation, field string) sortValue {
 		return sortValue{n: int64(c.SupervisorRating)}
 	case "supervisorComment":
 		return sortValue{s: c.SupervisorComment}
+	case "missedAt":
+		if c.MissedAt == nil {
+			return sortValue{empty: true}
+		}
+		return sortValue{n: c.MissedAt.UnixMilli()}
 	}
 	if col, ok := strings.CutPrefix(field, "dates."); ok {
 		if t := c.Dates.date(col); t != nil {
@@ -157,6 +162,7 @@ func (f *ConversationFilter) matcher(a Actor, queue []string, seesAll bool) func
 		{f.Pinned, func(c *Conversation) bool { return c.Pinned }},
 		{f.FormFilled, func(c *Conversation) bool { return c.FormFilled }},
 		{f.HistoryRequested, func(c *Conversation) bool { return c.HistoryRequested }},
+		{f.Missed, func(c *Conversation) bool { return c.MissedAt != nil }},
 	}
 	inList := func(vs []string, v string) bool { return len(vs) == 0 || slices.Contains(vs, v) }
 	return func(c *Conversation) bool {

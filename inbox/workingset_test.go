@@ -58,6 +58,7 @@ func seedVaried(t testing.TB, st *inbox.Store, n int) {
 		}
 		c.Dates = inbox.Dates{Created: at(), Modified: at(), Queued: maybe(), Answered: maybe(), Accepted: maybe(),
 			LastMessage: maybe(), ClosedByAgent: maybe(), Closed: maybe()}
+		c.MissedAt = maybe()
 		c.Timings = inbox.Timings{WaitingForAnswerMs: ms(), TimeToAcceptMs: ms(), TimeToCloseByAgentMs: ms(), DurationMs: ms(),
 			FirstReactionMs: ms(), ChatBotMs: ms(), ResponseTotalMs: ms(), ResponseAverageMs: ms(), ResponseMaxMs: ms()}
 		if err := st.InsertConversation(ctx, c); err != nil {
@@ -108,6 +109,8 @@ func TestWorkingSetListsAsTheStore(t *testing.T) {
 		"contact":        {ContactID: "ct3"},
 		"flags":          {Spam: &no, Pinned: &yes},
 		"flags 2":        {FormFilled: &yes, HistoryRequested: &no},
+		"missed":         {Missed: &yes},
+		"not missed":     {Missed: &no, Active: true},
 		"ratings":        {ClientRating: []int{4, 5}, SupervisorRating: []int{0, 1, 2}},
 		"number":         {Number: 150},
 		"dates":          {Dates: map[string]inbox.TimeRange{"created": {From: from}, "answered": {To: from.Add(6 * time.Hour)}}},

@@ -1,7 +1,8 @@
-// Package scheduler runs Switchboard's timed jobs on robfig/cron with a
-// seconds field. Today it ends the rating wait of closing conversations
-// and deletes uploads nobody sent; presence by business hours, inactivity
-// and missed-conversation alerts join it as they are built.
+// Package scheduler runs Switchboard's timed work: jobs on robfig/cron
+// with a seconds field (ending the rating wait of closing conversations,
+// deleting uploads nobody sent) and the missed watcher (missed.go), which
+// marks each conversation missed at its own deadline. Presence by business
+// hours and inactivity join it as they are built.
 package scheduler
 
 import (

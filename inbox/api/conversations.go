@@ -362,12 +362,12 @@ func parseFilter(raw string) (inbox.ConversationFilter, error) {
 			f.Client = v
 		case "contact":
 			f.ContactID = v
-		case "spam", "pinned", "formFilled", "historyRequested":
+		case "spam", "pinned", "formFilled", "historyRequested", "missed":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return f, bad("must be true or false")
 			}
-			*map[string]**bool{"spam": &f.Spam, "pinned": &f.Pinned, "formFilled": &f.FormFilled, "historyRequested": &f.HistoryRequested}[key] = ptr(b)
+			*map[string]**bool{"spam": &f.Spam, "pinned": &f.Pinned, "formFilled": &f.FormFilled, "historyRequested": &f.HistoryRequested, "missed": &f.Missed}[key] = ptr(b)
 		case "clientRating", "supervisorRating":
 			for _, s := range list {
 				n, err := strconv.Atoi(s)
