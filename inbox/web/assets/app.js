@@ -5,6 +5,7 @@ import { t, setLanguage, languages, languageNames } from './i18n.js';
 import { Live } from './ws.js';
 import { ReadState } from './read.js';
 import { askPermissionOnFirstClick } from './notify.js';
+import { MissedWatch } from './missed.js';
 import { h, replace, errorText } from './views/dom.js';
 import { renderLogin } from './views/login.js';
 import { Workspace } from './views/workspace.js';
@@ -94,8 +95,13 @@ async function start(me) {
       api.me().catch((e) => { if (e.status === 401 && session === s) showLogin(); });
     },
   });
-  s.workspace = new Workspace({ me: agent, read, names, live: s.live, toast });
-  s.table = new ConversationTable({ names, toast, onOpen: (id) => { location.hash = '#/c/' + id; } });
+  const openConv = (id) => { location.hash = '#/c/' + id; };
+  // Alerts when a conversation turns missed (missed.js); the lists tell it
+  // what they loaded, so only a change seen live alerts.
+  s.missed = new MissedWatch({ me: agent, names, onOpen: openConv,
+    isShown: (id) => s.tab === 'workspace' && s.workspace.openId === id && !document.hidden });
+  s.workspace = new Workspace({ me: agent, read, names, live: s.live, toast, missed: s.missed });
+  s.table = new ConversationTable({ names, toast, onOpen: openConv, missed: s.missed });
 
   s.presence = h('select', { testid: 'presence', 'aria-label': t('presence.label'), class: 'presence',
     onChange: async () => {
@@ -179,6 +185,7 @@ function onEvent(s, ev) {
       s.dirTimer = setTimeout(() => s.names.load().catch(() => {}), 300);
       break;
     default:
+      s.missed.onEvent(ev); // first: it compares with the state before this event
       s.workspace.onEvent(ev);
       s.table.onEvent(ev); // the conversation table updates live (views/table.js)
   }

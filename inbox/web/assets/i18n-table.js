@@ -7,6 +7,7 @@ export const TABLE = {
   'colgroup.ratings': ['Ratings and comments', 'Bewertungen und Kommentare', 'Oceny i komentarze', 'Оценки и комментарии'],
   'colgroup.dates': ['Dates', 'Änderungsdaten', 'Daty zmian', 'Даты изменений'],
   'colgroup.timings': ['Timings', 'Bearbeitungszeit', 'Czas przetwarzania', 'Время обработки'],
+  'col.missed': ['Missed', 'Verpasst', 'Nieodebrana', 'Пропущен'],
   'col.crm': ['CRM record', 'CRM-Eintrag', 'Rekord w CRM', 'Запись в CRM'],
   'col.sitePage': ['Site page', 'Seite der Website', 'Strona witryny', 'Страница сайта'],
   'col.formFilled': ['Form filled', 'Formular ausgefüllt', 'Wysłany formularz', 'Заполнил форму'],

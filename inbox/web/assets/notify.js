@@ -1,5 +1,6 @@
-// Sound and desktop notifications for new conversations. The browser asks
-// for notification permission only after a click (a user gesture).
+// Sound and desktop notifications for new and missed conversations. The
+// browser asks for notification permission only after a click (a user
+// gesture).
 import { t } from './i18n.js';
 import { contactLabel } from './views/names.js';
 
@@ -49,16 +50,28 @@ export function beep() {
   } catch { /* no audio: fine */ }
 }
 
+// desktop shows a desktop notification when the agent wants them and the
+// browser allows them; clicking it brings the inbox forward and calls onClick.
+function desktop(title, body, tag, onClick) {
+  if (!prefs.desktop || !('Notification' in window) || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(title, { body, tag });
+    n.onclick = () => { window.focus(); onClick(); n.close(); };
+  } catch { /* some browsers only allow notifications from a service worker */ }
+}
+
 // announce tells the agent about a new conversation: a beep, and a desktop
 // notification when allowed. onClick opens the conversation.
 export function announce(conv, onClick) {
   if (prefs.sound) beep();
-  if (!prefs.desktop || !('Notification' in window) || Notification.permission !== 'granted') return;
-  try {
-    const n = new Notification(t('notify.new'), {
-      body: t('notify.newFrom', { name: contactLabel(conv) }),
-      tag: 'sb-conv-' + conv.id,
-    });
-    n.onclick = () => { window.focus(); onClick(conv.id); n.close(); };
-  } catch { /* some browsers only allow notifications from a service worker */ }
+  desktop(t('notify.new'), t('notify.newFrom', { name: contactLabel(conv) }), 'sb-conv-' + conv.id, () => onClick(conv.id));
+}
+
+// announceMissed tells the agent that a conversation turned missed (the
+// red dot): the same beep and desktop notification, under the agent's
+// same sound and desktop preferences. Who is told, and when, is decided
+// by missed.js. onClick opens the conversation.
+export function announceMissed(conv, onClick) {
+  if (prefs.sound) beep();
+  desktop(t('notify.missed'), t('notify.missedFrom', { name: contactLabel(conv) }), 'sb-missed-' + conv.id, () => onClick(conv.id));
 }

@@ -54,7 +54,7 @@ export function dateLong(iso) {
 }
 
 // Field names of the list's query that a person knows as a filter.
-const FILTER_FIELDS = /^(status|detailedStatus|agent|line|channel|client|spam|clientRating|\w+(From|To))$/;
+const FILTER_FIELDS = /^(status|detailedStatus|agent|line|channel|client|spam|missed|clientRating|\w+(From|To))$/;
 
 // problem turns an API error into a sentence in the agent's language; the
 // server's own text is never shown.

@@ -1,5 +1,6 @@
 // The workspace's left pane: new requests (unassigned, offered to me) and my
-// active conversations, newest activity first, with the purple unread dot.
+// active conversations, newest activity first, with the purple unread dot
+// and the red missed dot (missedAt set by the server; red wins over purple).
 import { t } from '../i18n.js';
 import { h, replace, fmtWhen, statusText } from './dom.js';
 import { contactLabel } from './names.js';
@@ -34,14 +35,19 @@ export function renderList(root, { convs, meId, openId, read, extra, onOpen }) {
 // stays a list for screen readers and the button is reached by Tab.
 function row(c, selected, unread, onOpen) {
   const name = contactLabel(c);
+  const missed = !!c.missedAt;
+  // The dot is colour; its meaning is also text (title, and words for
+  // screen readers), so colour is never the only sign.
+  const said = [missed && t('list.missed'), unread && t('list.unread')].filter(Boolean).join(', ');
   return h('li', {
-    class: ['conv-item', selected && 'selected', unread && 'unread'],
-    testid: 'conv-item', 'data-id': c.id, 'data-unread': unread ? 'true' : 'false',
+    class: ['conv-item', selected && 'selected', unread && 'unread', missed && 'missed'],
+    testid: 'conv-item', 'data-id': c.id, 'data-unread': unread ? 'true' : 'false', 'data-missed': missed ? 'true' : 'false',
   },
   h('button', { type: 'button', class: 'conv-open', 'aria-current': selected ? 'true' : null, onClick: () => onOpen(c.id) },
-    h('span', { class: ['dot', unread && 'purple'], title: unread ? t('list.unread') : null, 'aria-hidden': 'true' }),
+    h('span', { class: ['dot', missed ? 'red' : unread && 'purple'], testid: missed ? 'missed-dot' : null,
+      title: said || null, 'aria-hidden': 'true' }),
     h('span', { class: 'conv-main' },
-      unread ? h('span', { class: 'visually-hidden' }, t('list.unread') + ': ') : null,
+      said ? h('span', { class: 'visually-hidden' }, said + ': ') : null,
       h('span', { class: 'conv-name' }, name),
       preview(c),
       h('span', { class: ['conv-status', 'st-' + c.status] }, statusText(c.status))),

@@ -1,11 +1,18 @@
-// One line's editor: name, queue, the website widget (origins, look,
-// greetings, behaviour), the identity secret, the embed snippet with a live
-// preview. One save sends it all in one request: nothing is half-saved.
+// One line's editor: name, queue (and when a waiting client counts as
+// missed), the website widget (origins, look, greetings, behaviour), the
+// identity secret, the embed snippet with a live preview. One save sends
+// it all in one request: nothing is half-saved.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, replace } from './dom.js';
 import { field, check, input, clearErrors, fieldError, showError, formError, statusLine, flash, lock, busy, validOrigin, copyText } from './settings-form.js';
 import { Preview, snippet, textOn, readable, isHex, DEFAULT_COLOR } from './settings-look.js';
+
+// A line's "missed after": how long a client may wait for an agent's
+// answer before the conversation is marked missed (the server's bounds).
+const MISSED_DEFAULT = 30;
+const MISSED_MIN = 5;
+const MISSED_MAX = 3600;
 
 // LineEditor edits line (null: a new one). opts: agents, groups, canEdit,
 // onSaved(line), onDelete(line), onCancel().
@@ -40,6 +47,9 @@ export class LineEditor {
     this.hide = check(t('set.widget.hideOffline'), st.hideWidgetWhenOffline, { name: 'settings.hideWidgetWhenOffline' });
     this.form = check(t('set.widget.contactForm'), st.contactFormBot, { name: 'settings.contactFormBot', testid: 'widget-contact-form' });
     this.rating = input('number', st.ratingTimeoutSeconds, { min: '0', max: '86400', step: '1', testid: 'widget-rating' });
+    // 0 or absent (a line saved before the setting existed): the default.
+    this.missedAfter = input('number', st.missedAfterSeconds || MISSED_DEFAULT,
+      { min: String(MISSED_MIN), max: String(MISSED_MAX), step: '1', required: true, testid: 'line-missed-after' });
     this.snippetEl = h('code', { testid: 'line-snippet' });
     this.snippetNote = statusLine();
     this.secretArea = h('div', { class: 'secret' });
@@ -63,7 +73,8 @@ export class LineEditor {
         h('div', { class: 'set-cols' },
           h('div', { 'data-field': 'agentIds', tabindex: '-1', id: 'set-line-agents' }, h('h4', null, t('set.agents')), this.agentBoxes.length ? this.agentBoxes.map(([, c]) => c) : h('p', { class: 'hint' }, t('set.none'))),
           h('div', { 'data-field': 'groupIds', tabindex: '-1', id: 'set-line-groups' }, h('h4', null, t('set.groups')), this.groupBoxes.length ? this.groupBoxes.map(([, c]) => c) : h('p', { class: 'hint' }, t('set.none')))),
-        h('p', { class: 'field-error', id: 'set-line-agents-err', hidden: true }), h('p', { class: 'field-error', id: 'set-line-groups-err', hidden: true })),
+        h('p', { class: 'field-error', id: 'set-line-agents-err', hidden: true }), h('p', { class: 'field-error', id: 'set-line-groups-err', hidden: true }),
+        field(t('set.lines.missedAfter'), this.missedAfter, { name: 'settings.missedAfterSeconds', hint: t('set.lines.missedAfterHint') })),
       fieldset(t('set.widget'), this.enabled,
         h('div', { class: 'field', id: 'set-origins' },
           h('label', { for: this.originInput.id = 'set-origin-input' }, t('set.widget.origins')),
@@ -204,6 +215,7 @@ export class LineEditor {
         ...((this.line && this.line.settings) || {}),
         greeting: look.greeting, hideWidgetWhenOffline: this.hide.box.checked,
         contactFormBot: this.form.box.checked, ratingTimeoutSeconds: Number(this.rating.value),
+        missedAfterSeconds: Number(this.missedAfter.value),
       },
     };
   }
@@ -215,6 +227,10 @@ export class LineEditor {
     if (!textOn(b.channels.widget.color).ok) return fieldError(this.color, t('set.color.bad', { ratio: textOn(b.channels.widget.color).ratio.toFixed(1) })) || false;
     const r = b.settings.ratingTimeoutSeconds;
     if (!Number.isInteger(r) || r < 0 || r > 86400) return fieldError(this.rating, t('set.widget.ratingBad')) || false;
+    const m = b.settings.missedAfterSeconds;
+    if (this.missedAfter.value.trim() === '' || !Number.isInteger(m) || m < MISSED_MIN || m > MISSED_MAX) {
+      return fieldError(this.missedAfter, t('set.lines.missedAfterBad')) || false;
+    }
     if (this.originInput.value.trim()) {
       this.addOrigin(this.originInput.value.trim());
       if (this.originInput.getAttribute('aria-invalid')) return false;

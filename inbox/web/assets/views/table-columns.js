@@ -12,7 +12,7 @@ export const TIMINGS = ['waitingForAnswer', 'timeToAccept', 'timeToCloseByAgent'
 
 // GROUPS must name the same columns as the server (inbox.TableColumns).
 export const GROUPS = [
-  ['general', ['number', 'line', 'type', 'status', 'detailedStatus', 'spam', 'channel', 'client', 'agent']],
+  ['general', ['number', 'line', 'type', 'status', 'detailedStatus', 'spam', 'missed', 'channel', 'client', 'agent']],
   ['crm', ['crm', 'sitePage', 'actions', 'formFilled', 'historyRequested', 'pinned']],
   ['ratings', ['clientRating', 'supervisorComment', 'supervisorRating']],
   ['dates', DATES],
@@ -52,6 +52,15 @@ function when(iso) {
   return h('time', { datetime: iso, title: dateLong(iso) }, dateText(iso));
 }
 
+// missed is the red dot and the time the conversation was marked missed
+// (missedAt); a dash when it is not missed.
+function missed(c) {
+  if (!c.missedAt) return DASH;
+  return h('span', { class: 'missed-cell' },
+    h('span', { class: 'dot red', testid: 'missed-dot', title: t('col.missed'), 'aria-hidden': 'true' }),
+    h('span', { class: 'visually-hidden' }, t('col.missed') + ': '), when(c.missedAt));
+}
+
 function crm(c, ctx) {
   if (!ctx.contacts.has(c.contactId)) return '…';
   const ct = ctx.contacts.get(c.contactId);
@@ -80,6 +89,7 @@ const CELLS = {
   status: (c) => t('general.' + c.general),
   detailedStatus: (c) => h('span', { class: ['tbl-status', 'st-' + c.status] }, t('status.' + c.status)),
   spam: (c) => yesNo(c.spam),
+  missed,
   channel: (c) => t('channel.' + c.channel),
   client: (c) => contactLabel(c, DASH),
   agent: (c, ctx) => (c.agentId ? ctx.names.agent(c.agentId) : DASH),
@@ -98,6 +108,7 @@ for (const k of TIMINGS) CELLS[k] = (c) => duration(c.timings ? c.timings[k + 'M
 
 const KIND = {};
 for (const [group, keys] of GROUPS) for (const k of keys) KIND[k] = group === 'dates' ? 'date' : group === 'timings' ? 'timing' : '';
+KIND.missed = 'date'; // a time, shown and sorted like the date columns
 
 // catalogue lists every column: {key, group, kind, sortable, label, cell}.
 export function catalogue() {

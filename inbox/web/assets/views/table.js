@@ -16,14 +16,15 @@ const LIVE_EVENTS = new Set(['conversation.opened', 'conversation.updated', 'con
 const LIVE_DELAY = 300; // events within this time are one background refresh
 const SAVE_DELAY = 400;
 
-function select(name, options, value) {
-  return h('select', { name }, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+function select(name, options, value, testid) {
+  return h('select', { name, testid }, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
 }
 
 export class ConversationTable {
-  // opts: names ({agent, line, agents(), lines()}), onOpen(id), toast(text)
-  constructor({ names, onOpen, toast }) {
-    Object.assign(this, { names, onOpen, toast });
+  // opts: names ({agent, line, agents(), lines()}), onOpen(id), toast(text),
+  // missed (MissedWatch: told what the list loads; optional)
+  constructor({ names, onOpen, toast, missed }) {
+    Object.assign(this, { names, onOpen, toast, missed });
     this.sort = '-number';
     this.offset = 0;
     this.selected = new Set();
@@ -104,6 +105,7 @@ export class ConversationTable {
       h('label', null, t('col.channel'), select('channel', [any, ...['livechat', 'telegram', 'email'].map((c) => [c, t('channel.' + c)])])),
       h('label', null, t('col.client'), h('input', { type: 'search', name: 'client' })),
       h('label', null, t('col.spam'), select('spam', [any, ['true', t('table.yes')], ['false', t('table.no')]])),
+      h('label', null, t('col.missed'), select('missed', [any, ['true', t('table.yes')], ['false', t('table.no')]], '', 'filter-missed')),
       h('label', null, t('col.clientRating'), select('clientRating', [any, ...[5, 4, 3, 2, 1].map((n) => [String(n), t('tbl.rating', { n })])])),
       h('label', null, t('table.dateColumn'), select('dateCol', DATES.map((d) => [d, t('col.' + d)]), 'created')),
       h('label', null, t('table.from'), h('input', { type: 'datetime-local', name: 'from' })),
@@ -118,7 +120,7 @@ export class ConversationTable {
     const f = new FormData(this.filtersEl);
     const p = {};
     if (f.get('active')) p.active = true;
-    for (const k of ['status', 'detailedStatus', 'line', 'channel', 'client', 'spam', 'clientRating']) p[k] = f.get(k);
+    for (const k of ['status', 'detailedStatus', 'line', 'channel', 'client', 'spam', 'missed', 'clientRating']) p[k] = f.get(k);
     if (f.get('agent') === '-') p.unassigned = true;
     else p.agent = f.get('agent');
     const col = f.get('dateCol');
@@ -150,6 +152,7 @@ export class ConversationTable {
     try {
       const list = await api.get('/conversations' + query(this.params()));
       if (seq !== this.seq) return;
+      if (this.missed) this.missed.seen(list.items);
       this.items = list.items;
       this.total = list.total;
       this.loaded = true;

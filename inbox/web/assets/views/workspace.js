@@ -12,9 +12,10 @@ const PAGE = 1000; // messages per request when catching up
 const TYPING_SHOWN = 6000;
 
 export class Workspace {
-  // opts: me (agent), read (ReadState), names, live (Live), toast(text)
-  constructor({ me, read, names, live, toast }) {
-    Object.assign(this, { me, read, names, live, toast });
+  // opts: me (agent), read (ReadState), names, live (Live), toast(text),
+  // missed (MissedWatch: told what the lists load; optional)
+  constructor({ me, read, names, live, toast, missed }) {
+    Object.assign(this, { me, read, names, live, toast, missed });
     this.convs = new Map();
     this.openId = '';
     this.loaded = false;
@@ -61,6 +62,7 @@ export class Workspace {
       api.get('/conversations' + query({ ...base, unassigned: true })),
     ]);
     this.convs = new Map([...fresh.items, ...mine.items].map((c) => [c.id, c]));
+    if (this.missed) this.missed.seen(this.convs.values());
     this.extra = { fresh: Math.max(0, fresh.total - fresh.items.length), mine: Math.max(0, mine.total - mine.items.length) };
     this.loaded = true;
     this.drawList();
@@ -102,6 +104,7 @@ export class Workspace {
     if (!id) return;
     try {
       const v = await api.get('/conversations/' + encodeURIComponent(id));
+      if (this.missed) this.missed.seen([v.conversation]);
       this.openId = id;
       this.view.show(v.conversation, v.messages);
       if (this.belongs(v.conversation)) this.convs.set(id, v.conversation);
