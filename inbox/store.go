@@ -43,6 +43,9 @@ type Store struct {
 	// e-mail, client address) to the contact, keyed by _id, so a blocked
 	// visitor with a new token is still that blocked contact.
 	blocks *mongo.Collection
+	// leases are held by the nodes for work that runs on one at a time
+	// (store_leases.go).
+	leases *mongo.Collection
 	// meta keeps the store's own state: whether the last run ended
 	// cleanly (store_recovery.go).
 	meta *mongo.Collection
@@ -51,6 +54,9 @@ type Store struct {
 	// exclusive is set when this process is the database's only writer (the
 	// embedded engine). See ReplaceConversation.
 	exclusive bool
+	// linesCache and agentsCache hold those small collections in
+	// exclusive mode (store_smallcache.go).
+	linesCache, agentsCache smallColl
 	// inserts batches message inserts (store_groupcommit.go).
 	inserts insertBatcher
 	// convWrites writes conversations in exclusive mode
@@ -112,6 +118,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		latest:        db.Collection("latest"),
 		blocks:        db.Collection("blocks"),
 		meta:          db.Collection("meta"),
+		leases:        db.Collection("leases"),
 		exclusive:     o.Exclusive,
 	}, nil
 }

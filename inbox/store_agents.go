@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -13,6 +14,19 @@ import (
 
 // AgentByID loads an agent; ErrNotFound when there is none.
 func (s *Store) AgentByID(ctx context.Context, id string) (*Agent, error) {
+	if byID, _, ok, err := s.small(ctx, &s.agentsCache, s.agents); err != nil {
+		return nil, err
+	} else if ok {
+		raw, found := byID[id]
+		if !found {
+			return nil, fmt.Errorf("agents %s: %w", id, ErrNotFound)
+		}
+		var ag Agent
+		if err := bson.Unmarshal(raw, &ag); err != nil {
+			return nil, fmt.Errorf("store: decode agent %s: %w", id, err)
+		}
+		return &ag, nil
+	}
 	var ag Agent
 	if err := findOne(ctx, s.agents, id, &ag); err != nil {
 		return nil, err
@@ -64,6 +78,7 @@ func (s *Store) CountAdminsExcept(ctx context.Context, except string) (int64, er
 
 // InsertAgent stores a new agent. A taken e-mail address is errDuplicateKey.
 func (s *Store) InsertAgent(ctx context.Context, ag *Agent) error {
+	defer s.agentsCache.changed()
 	if _, err := s.agents.InsertOne(ctx, ag); err != nil {
 		return writeErr("insert agent", err)
 	}
@@ -72,6 +87,7 @@ func (s *Store) InsertAgent(ctx context.Context, ag *Agent) error {
 
 // ReplaceAgent saves a changed agent. A taken e-mail address is errDuplicateKey.
 func (s *Store) ReplaceAgent(ctx context.Context, ag *Agent) error {
+	defer s.agentsCache.changed()
 	if _, err := s.agents.ReplaceOne(ctx, bson.M{"_id": ag.ID}, ag); err != nil {
 		return writeErr("save agent "+ag.ID, err)
 	}
@@ -80,6 +96,7 @@ func (s *Store) ReplaceAgent(ctx context.Context, ag *Agent) error {
 
 // DeleteAgent removes an agent.
 func (s *Store) DeleteAgent(ctx context.Context, id string) error {
+	defer s.agentsCache.changed()
 	if _, err := s.agents.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
 		return fmt.Errorf("store: delete agent %s: %w", id, err)
 	}
@@ -89,6 +106,7 @@ func (s *Store) DeleteAgent(ctx context.Context, id string) error {
 // SetAgentNotifications records an agent's alert preferences; nil ones
 // stay. ErrNotFound when there is no such agent.
 func (s *Store) SetAgentNotifications(ctx context.Context, id string, sound, desktop *bool, now time.Time) error {
+	defer s.agentsCache.changed()
 	set := bson.M{"updatedAt": now}
 	if sound != nil {
 		set["notify.soundOff"] = !*sound
@@ -106,6 +124,7 @@ func (s *Store) SetAgentPasswordHash(ctx context.Context, id, hash string, now t
 }
 
 func (s *Store) setAgentFields(ctx context.Context, id string, set bson.M) error {
+	defer s.agentsCache.changed()
 	res, err := s.agents.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
 	if err != nil {
 		return fmt.Errorf("store: update agent %s: %w", id, err)
@@ -119,6 +138,21 @@ func (s *Store) setAgentFields(ctx context.Context, id string, set bson.M) error
 // EnabledAgentsOfLine lists the enabled agents in a line's queue, directly
 // or through one of its groups, by id.
 func (s *Store) EnabledAgentsOfLine(ctx context.Context, l *Line) ([]Agent, error) {
+	if byID, ids, ok, err := s.small(ctx, &s.agentsCache, s.agents); err != nil {
+		return nil, err
+	} else if ok {
+		all, err := decodeAll[Agent](byID, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := []Agent{}
+		for _, ag := range all {
+			if !ag.Disabled && (slices.Contains(l.AgentIDs, ag.ID) || slices.ContainsFunc(ag.GroupIDs, func(g string) bool { return slices.Contains(l.GroupIDs, g) })) {
+				out = append(out, ag)
+			}
+		}
+		return out, nil
+	}
 	or := bson.A{bson.M{"_id": bson.M{"$in": nonNil(l.AgentIDs)}}}
 	if len(l.GroupIDs) > 0 {
 		or = append(or, bson.M{"groupIds": bson.M{"$in": l.GroupIDs}})
@@ -144,6 +178,7 @@ func (s *Store) AgentIDsInGroup(ctx context.Context, groupID string) ([]string, 
 
 // AddAgentsToGroup puts the group on each of agentIDs.
 func (s *Store) AddAgentsToGroup(ctx context.Context, groupID string, agentIDs []string) error {
+	defer s.agentsCache.changed()
 	if _, err := s.agents.UpdateMany(ctx, bson.M{"_id": bson.M{"$in": agentIDs}},
 		bson.M{"$addToSet": bson.M{"groupIds": groupID}}); err != nil {
 		return fmt.Errorf("store: add members to group %s: %w", groupID, err)
@@ -153,6 +188,7 @@ func (s *Store) AddAgentsToGroup(ctx context.Context, groupID string, agentIDs [
 
 // RemoveGroupFromAgentsExcept takes the group off every agent but keep.
 func (s *Store) RemoveGroupFromAgentsExcept(ctx context.Context, groupID string, keep []string) error {
+	defer s.agentsCache.changed()
 	if _, err := s.agents.UpdateMany(ctx, bson.M{"groupIds": groupID, "_id": bson.M{"$nin": nonNil(keep)}},
 		bson.M{"$pull": bson.M{"groupIds": groupID}}); err != nil {
 		return fmt.Errorf("store: remove members from group %s: %w", groupID, err)
@@ -162,6 +198,7 @@ func (s *Store) RemoveGroupFromAgentsExcept(ctx context.Context, groupID string,
 
 // RemoveGroupFromAgents takes the group off every agent.
 func (s *Store) RemoveGroupFromAgents(ctx context.Context, groupID string) error {
+	defer s.agentsCache.changed()
 	if _, err := s.agents.UpdateMany(ctx, bson.M{"groupIds": groupID}, bson.M{"$pull": bson.M{"groupIds": groupID}}); err != nil {
 		return fmt.Errorf("store: unlink group %s from agents: %w", groupID, err)
 	}
