@@ -87,8 +87,12 @@ var errNotMissed = errors.New("not missed")
 // time it became due, and says whether it did. The scheduler calls it when
 // a deadline passes; the conversation is checked again here, so a late or
 // repeated call changes nothing.
+//
+// The mark is written behind (ReplaceConversationBehind): a mark a crash
+// lost is made again at the next start, when the deadline has passed.
 func (s *Service) MarkMissed(ctx context.Context, id string) (bool, error) {
-	_, err := s.mutate(ctx, System, id, func(c *Conversation, now time.Time) error {
+	defer s.convLocks.Lock(id)()
+	_, err := s.mutateWith(ctx, System, id, nil, s.store.ReplaceConversationBehind, func(c *Conversation, now time.Time) error {
 		after, offline, err := s.missedInputs(ctx, c)
 		if err != nil {
 			return err
