@@ -62,6 +62,9 @@ type Config struct {
 	// PresenceGrace: an online agent with no agent websocket for this
 	// long is set offline.
 	PresenceGrace time.Duration
+	// LeaseTTL: how long a node's lease on the scheduler lasts without
+	// renewal, so how soon another node takes over after it died.
+	LeaseTTL time.Duration
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -202,6 +205,7 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		LoginMaxInFlight:           e.integer("SWITCHBOARD_LOGIN_MAX_IN_FLIGHT", 4, 1, 1000),
 		LoginAlertFailures:         e.integer("SWITCHBOARD_LOGIN_ALERT_FAILURES", 20, 1, 1_000_000),
 		PresenceGrace:              e.duration("SWITCHBOARD_PRESENCE_GRACE", 2*time.Minute),
+		LeaseTTL:                   e.duration("SWITCHBOARD_LEASE_TTL", 15*time.Second),
 		VisitorUploadQuota:         e.size("SWITCHBOARD_VISITOR_UPLOAD_QUOTA", 50<<20),
 		LineUploadQuota:            e.size("SWITCHBOARD_LINE_UPLOAD_QUOTA", 2<<30),
 		UploadOrphanTTL:            e.duration("SWITCHBOARD_UPLOAD_ORPHAN_TTL", 24*time.Hour),
@@ -225,6 +229,9 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	}
 	if c.MaxFileSize > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_MAX_FILE_SIZE: at most 1GiB"))
+	}
+	if c.LeaseTTL > 0 && c.LeaseTTL < 3*time.Second {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_LEASE_TTL: at least 3s"))
 	}
 	for _, sch := range []struct{ name, spec string }{
 		{"SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", c.CloseExpiredSchedule},

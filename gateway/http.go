@@ -30,6 +30,10 @@ type metrics struct {
 	loginLocks    *prometheus.CounterVec
 	loginAlerts   prometheus.Counter
 	missed        prometheus.Counter
+	leaseHeld     *prometheus.GaugeVec
+	jobRuns       *prometheus.CounterVec
+	jobLastRun    *prometheus.GaugeVec
+	jobDuration   *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -54,8 +58,21 @@ func newMetrics() *metrics {
 		missed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_missed_conversations_total", Help: "Conversations marked missed: a client waited too long for an agent's answer, or the assigned agent was offline.",
 		}),
+		leaseHeld: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_lease_held", Help: "1 while this process holds the lease (it runs that work), else 0.",
+		}, []string{"lease"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_job_runs_total", Help: "Runs of each scheduled job in this process, by result (ok, error).",
+		}, []string{"job", "result"}),
+		jobLastRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_job_last_run_timestamp_seconds", Help: "When each scheduled job last started in this process (Unix time).",
+		}, []string{"job"}),
+		jobDuration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_job_last_duration_seconds", Help: "How long each scheduled job's last run in this process took.",
+		}, []string{"job"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed, collectors.NewGoCollector(),
+	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed,
+		m.leaseHeld, m.jobRuns, m.jobLastRun, m.jobDuration, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -177,4 +194,27 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
+}
+
+// jobRun records one run of a scheduled job.
+func (m *metrics) jobRun(job string, started time.Time, took time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.jobRuns.WithLabelValues(job, result).Inc()
+	m.jobLastRun.WithLabelValues(job).Set(float64(started.UnixNano()) / 1e9)
+	m.jobDuration.WithLabelValues(job).Set(took.Seconds())
+}
+
+// leaseHeldFunc records whether this process holds the lease name.
+func (m *metrics) leaseHeldFunc(name string) func(bool) {
+	m.leaseHeld.WithLabelValues(name).Set(0)
+	return func(held bool) {
+		v := 0.0
+		if held {
+			v = 1
+		}
+		m.leaseHeld.WithLabelValues(name).Set(v)
+	}
 }

@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/embedded"
+	"github.com/switchboard-chat/switchboard/inbox/lease"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -71,8 +74,16 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer stopLog()
 	g.Go(func() error { return parts.events.Run(logCtx) })
 	g.Go(func() error { return parts.widget.Run(gctx) })
-	g.Go(func() error { return parts.scheduler.Run(gctx) })
-	g.Go(func() error { return parts.missed.Run(gctx) })
+	// The scheduler's work runs in the one process that holds its lease.
+	g.Go(func() error {
+		return lease.Run(gctx, store, "scheduler", nodeName(), lease.Options{TTL: cfg.LeaseTTL, OnHeld: metrics.leaseHeldFunc("scheduler"), Log: log},
+			func(ctx context.Context) error {
+				w, wctx := errgroup.WithContext(ctx)
+				w.Go(func() error { return parts.scheduler.Run(wctx) })
+				w.Go(func() error { return parts.missed.Run(wctx) })
+				return w.Wait()
+			})
+	})
 	g.Go(func() error { return parts.agents.RunPresence(gctx) })
 	g.Go(func() error {
 		if err := app.Listener(ln); err != nil && gctx.Err() == nil {
@@ -145,4 +156,13 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (_ *inbox.Stor
 		}
 	}
 	return store, closeAll, indexIDs, nil
+}
+
+// nodeName names this process among the gateways on one store: host, pid
+// and a random part (a restarted process is another holder).
+func nodeName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
 }

@@ -41,6 +41,9 @@ type Config struct {
 	SweepUploads string
 	// JobTimeout bounds one run of a job; default 1 min.
 	JobTimeout time.Duration
+	// OnRun is told of every run of a job: its name, when it started, how
+	// long it took and its error (metrics). Optional.
+	OnRun func(job string, started time.Time, took time.Duration, err error)
 }
 
 // Scheduler runs the jobs until its context ends.
@@ -64,6 +67,9 @@ func New(jobs Jobs, cfg Config, log *slog.Logger) *Scheduler {
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.OnRun == nil {
+		cfg.OnRun = func(string, time.Time, time.Duration, error) {}
+	}
 	return &Scheduler{jobs: jobs, cfg: cfg, log: log.With("component", "scheduler")}
 }
 
@@ -76,7 +82,8 @@ type job struct {
 }
 
 // Run starts the jobs and blocks until ctx ends; it then waits for running
-// jobs to finish. Every job is idempotent, so several nodes may run it.
+// jobs to finish. The gateway runs it under a lease (inbox/lease), so one
+// node runs the jobs; every job is idempotent all the same.
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	var jobs []job
@@ -100,7 +107,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 func (s *Scheduler) run(parent context.Context, j job) {
 	ctx, cancel := context.WithTimeout(parent, s.cfg.JobTimeout)
 	defer cancel()
+	start := time.Now()
 	n, err := j.run(ctx)
+	s.cfg.OnRun(j.name, start, time.Since(start), err)
 	switch {
 	case err != nil && parent.Err() == nil:
 		s.log.Error("scheduled job failed", "job", j.name, "err", err)
