@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 )
 
 // LineInput creates or changes a line; nil fields are left as they are.
@@ -99,31 +98,6 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 			return err
 		}
 		l.Settings = *in.Settings
-	}
-	return nil
-}
-
-func validHours(b BusinessHours) error {
-	if b.TimeZone != "" {
-		if _, err := time.LoadLocation(b.TimeZone); err != nil {
-			return invalid("businessHours.timeZone", "unknown time zone %q", b.TimeZone)
-		}
-	} else if b.Enabled {
-		return invalid("businessHours.timeZone", "is required when business hours are enabled")
-	}
-	for day, spans := range b.Days {
-		if !weekdays[day] {
-			return invalid("businessHours.days", "unknown day %q (use mon … sun)", day)
-		}
-		for i, sp := range spans {
-			f := fmt.Sprintf("businessHours.days.%s[%d]", day, i)
-			if !hhmm.MatchString(sp.From) || !hhmm.MatchString(sp.To) {
-				return invalid(f, "times must look like 09:00")
-			}
-			if sp.From >= sp.To {
-				return invalid(f, "from must be before to")
-			}
-		}
 	}
 	return nil
 }

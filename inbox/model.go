@@ -108,20 +108,6 @@ type EmailChannel struct {
 	Password string `bson:"password" json:"password,omitempty"`
 }
 
-// BusinessHours says when the line's agents are put online and offline.
-type BusinessHours struct {
-	Enabled  bool   `bson:"enabled" json:"enabled"`
-	TimeZone string `bson:"timeZone" json:"timeZone"`
-	// Days maps "mon".."sun" to opening spans; a missing day is closed.
-	Days map[string][]Span `bson:"days" json:"days"`
-}
-
-// Span is an opening span within one day, "09:00" to "17:30".
-type Span struct {
-	From string `bson:"from" json:"from"`
-	To   string `bson:"to" json:"to"`
-}
-
 // LineSettings are the line's behaviour switches.
 type LineSettings struct {
 	// HideWidgetWhenOffline hides the widget instead of showing messenger
