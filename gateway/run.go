@@ -81,6 +81,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 				w, wctx := errgroup.WithContext(ctx)
 				w.Go(func() error { return parts.scheduler.Run(wctx) })
 				w.Go(func() error { return parts.missed.Run(wctx) })
+				w.Go(func() error { return parts.hours.Run(wctx) })
 				return w.Wait()
 			})
 	})

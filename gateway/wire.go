@@ -23,6 +23,7 @@ type parts struct {
 	widget    *widget.Widget
 	scheduler *scheduler.Scheduler
 	missed    *scheduler.Missed
+	hours     *scheduler.Hours
 	agents    *api.API
 }
 
@@ -95,7 +96,8 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		Uploads: files.Sweeper{Store: fs, Now: svc.Now, TTL: cfg.UploadOrphanTTL},
 	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
 	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
-	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, agents: agents}, boot, nil
+	hours := scheduler.NewHours(svc, hub, svc.Now, log.With("component", "hours"))
+	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, agents: agents}, boot, nil
 }
 
 func isAsset(path string) bool {

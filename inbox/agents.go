@@ -27,6 +27,9 @@ type AgentInput struct {
 	Disabled *bool     `json:"disabled"`
 	// MaxChats caps the agent's routed active conversations; 0: no cap.
 	MaxChats *int `json:"maxChats"`
+	// PresenceMode and BusinessHours: see Agent.
+	PresenceMode  *PresenceMode  `json:"presenceMode"`
+	BusinessHours *BusinessHours `json:"businessHours"`
 }
 
 func normalEmail(field, v string) (string, error) {
@@ -97,6 +100,18 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 			return invalid("maxChats", "must be between 0 (no limit) and %d", MaxChatsLimit)
 		}
 		ag.MaxChats = *in.MaxChats
+	}
+	if in.PresenceMode != nil {
+		if !in.PresenceMode.Valid() {
+			return invalid("presenceMode", "must be manual or hours")
+		}
+		ag.PresenceMode = *in.PresenceMode
+	}
+	if in.BusinessHours != nil {
+		if err := validHours(*in.BusinessHours); err != nil {
+			return err
+		}
+		ag.BusinessHours = *in.BusinessHours
 	}
 	return nil
 }

@@ -150,6 +150,13 @@ type Agent struct {
 
 	// MaxChats caps the active conversations routing gives the agent; 0: no cap.
 	MaxChats int `bson:"maxChats" json:"maxChats"`
+	// PresenceMode is PresenceManual (the agent sets it) or PresenceByHours:
+	// online at the start of each opening of their hours and offline at its
+	// end; a manual change then lasts until the next boundary.
+	PresenceMode PresenceMode `bson:"presenceMode,omitempty" json:"presenceMode"`
+	// BusinessHours are the agent's own; when not enabled, an automatic
+	// agent follows the hours of the lines they work (agenthours.go).
+	BusinessHours BusinessHours `bson:"businessHours,omitempty" json:"businessHours"`
 	// Notifications are the agent's own alert preferences (profile.go).
 	Notifications NotifyPrefs `bson:"notify" json:"notifications"`
 }

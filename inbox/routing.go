@@ -23,20 +23,29 @@ const (
 	ModeHidden Mode = "hidden"
 )
 
-// LineMode says how the widget of a line shows itself now. Invisible
-// agents count as offline: visitors must not see them.
+// LineMode says how the widget of a line shows itself now: live while one
+// of its agents is online and the line is within its business hours (when
+// it has them). Invisible agents count as offline: visitors must not see
+// them.
 func (s *Service) LineMode(ctx context.Context, lineID string) (Mode, error) {
 	l, err := s.Line(ctx, lineID)
 	if err != nil {
 		return "", err
 	}
-	agents, err := s.store.EnabledAgentsOfLine(ctx, l)
+	// Outside its business hours a line is closed, whoever is online.
+	closed, _, err := LineClosed(l, s.Now())
 	if err != nil {
-		return "", err
+		s.log.Error("line hours", "line", lineID, "err", err)
 	}
-	for _, a := range agents {
-		if a.Presence == PresenceOnline {
-			return ModeLive, nil
+	if !closed {
+		agents, err := s.store.EnabledAgentsOfLine(ctx, l)
+		if err != nil {
+			return "", err
+		}
+		for _, a := range agents {
+			if a.Presence == PresenceOnline {
+				return ModeLive, nil
+			}
 		}
 	}
 	if l.Settings.HideWidgetWhenOffline {

@@ -1,9 +1,11 @@
 package widget
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
@@ -12,8 +14,9 @@ import (
 // checkResponse is the answer of GET /widget/v1/check when the page may
 // show the line's widget.
 type checkResponse struct {
-	OK   bool       `json:"ok"`
-	Mode inbox.Mode `json:"mode"`
+	OK      bool       `json:"ok"`
+	Mode    inbox.Mode `json:"mode"`
+	OpensAt *time.Time `json:"opensAt,omitempty"`
 }
 
 // check is GET /widget/v1/check?lineId=ID&origin=HOST_ORIGIN: the loader
@@ -67,5 +70,24 @@ func (w *Widget) check(c *fiber.Ctx) error {
 	if err != nil {
 		return w.fail(c, fmt.Errorf("widget: mode of line %s: %w", line.ID, err))
 	}
-	return c.JSON(checkResponse{OK: true, Mode: mode})
+	return c.JSON(checkResponse{OK: true, Mode: mode, OpensAt: w.opensAt(ctx, line.ID, mode)})
+}
+
+// opensAt is when a line that is not live because its business hours are
+// closed opens again; nil otherwise (or when that cannot be read: the
+// widget then simply does not say).
+func (w *Widget) opensAt(ctx context.Context, lineID string, mode inbox.Mode) *time.Time {
+	if mode == inbox.ModeLive {
+		return nil
+	}
+	at, ok, err := w.svc.LineOpensAt(ctx, lineID)
+	if err != nil {
+		w.log.Warn("widget: line opening hours", "line", lineID, "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	at = at.UTC()
+	return &at
 }

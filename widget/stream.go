@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/switchboard-chat/switchboard/inbox"
 )
 
 type welcomeFrame struct {
-	Type           string     `json:"type"`
-	VisitorID      string     `json:"visitorId"`
-	Mode           inbox.Mode `json:"mode"`
+	Type      string     `json:"type"`
+	VisitorID string     `json:"visitorId"`
+	Mode      inbox.Mode `json:"mode"`
+	// OpensAt is when a line closed by its business hours opens again.
+	OpensAt        *time.Time `json:"opensAt,omitempty"`
 	ConversationID string     `json:"conversationId"`
 	Seq            int64      `json:"seq"`
 	// Status is null when the visitor has no open conversation.
@@ -31,8 +34,9 @@ type statusFrame struct {
 }
 
 type modeFrame struct {
-	Type string     `json:"type"`
-	Mode inbox.Mode `json:"mode"`
+	Type    string     `json:"type"`
+	Mode    inbox.Mode `json:"mode"`
+	OpensAt *time.Time `json:"opensAt,omitempty"`
 }
 
 type typingFrame struct {
@@ -125,7 +129,7 @@ func (c *conn) replay(ctx context.Context, s *streamState, h inFrame) error {
 		}
 		after = 0
 	}
-	welcome := welcomeFrame{Type: "welcome", VisitorID: c.v.ID, Mode: s.mode}
+	welcome := welcomeFrame{Type: "welcome", VisitorID: c.v.ID, Mode: s.mode, OpensAt: c.w.opensAt(ctx, c.v.LineID, s.mode)}
 	if cur != nil {
 		c.track(cur.ID)
 		if after > cur.Seq {
@@ -229,7 +233,7 @@ func (c *conn) relay(ctx context.Context, s *streamState, ev inbox.Event) {
 		}
 		if mode != s.mode {
 			s.mode = mode
-			c.emit(modeFrame{Type: "mode", Mode: mode})
+			c.emit(modeFrame{Type: "mode", Mode: mode, OpensAt: c.w.opensAt(ctx, c.v.LineID, mode)})
 		}
 	case inbox.EventLineDeleted:
 		// The widget is gone with its line: hide it and hang up.

@@ -123,6 +123,7 @@ type Inbox interface {
 	Line(ctx context.Context, id string) (*inbox.Line, error)
 	Lines(ctx context.Context) ([]inbox.Line, error)
 	LineMode(ctx context.Context, lineID string) (inbox.Mode, error)
+	LineOpensAt(ctx context.Context, lineID string) (time.Time, bool, error)
 
 	StartVisitor(ctx context.Context, lineID, name string, id inbox.VisitorIdentity) (*inbox.Contact, error)
 	ResumeVisitor(ctx context.Context, v inbox.Visitor, id inbox.VisitorIdentity) (*inbox.Contact, error)

@@ -22,6 +22,7 @@ func (a *API) mountSettings(v1 fiber.Router) {
 	v1.Put("/groups/:id/members", a.setGroupMembers)
 	v1.Post("/me/password", a.changePassword)
 	v1.Patch("/me/notifications", a.setNotifications)
+	v1.Post("/hours/preview", a.hoursPreview)
 }
 
 // ConversationCount is how many conversations a line has: what deleting
