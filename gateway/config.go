@@ -44,6 +44,9 @@ type Config struct {
 	WidgetMessageRate    int
 	VisitorTokenTTL      time.Duration
 	CloseExpiredSchedule string
+	// AutoCloseSchedule runs the job that closes conversations whose client
+	// has gone (a line's autoCloseMinutes).
+	AutoCloseSchedule string
 	// Login throttle beyond LoginMaxFailures (per account and address).
 	LoginMaxFailuresPerAddress int
 	LoginMaxInFlight           int
@@ -199,6 +202,7 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		WidgetMessageRate:    e.integer("SWITCHBOARD_WIDGET_MESSAGE_RATE", 120, 1, 1_000_000),
 		VisitorTokenTTL:      e.duration("SWITCHBOARD_VISITOR_TOKEN_TTL", 90*24*time.Hour),
 		CloseExpiredSchedule: e.str("SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", "*/10 * * * * *"),
+		AutoCloseSchedule:    e.str("SWITCHBOARD_AUTO_CLOSE_SCHEDULE", "*/30 * * * * *"),
 		TrustedProxies:       splitComma(e.str("SWITCHBOARD_TRUSTED_PROXIES", "")),
 
 		LoginMaxFailuresPerAddress: e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),
@@ -235,6 +239,7 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	}
 	for _, sch := range []struct{ name, spec string }{
 		{"SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", c.CloseExpiredSchedule},
+		{"SWITCHBOARD_AUTO_CLOSE_SCHEDULE", c.AutoCloseSchedule},
 		{"SWITCHBOARD_UPLOAD_SWEEP_SCHEDULE", c.UploadSweepSchedule},
 	} {
 		if _, err := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).

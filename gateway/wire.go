@@ -94,7 +94,8 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	sched := scheduler.New(scheduler.Jobs{
 		Inbox:   svc,
 		Uploads: files.Sweeper{Store: fs, Now: svc.Now, TTL: cfg.UploadOrphanTTL},
-	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
+	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, CloseInactive: cfg.AutoCloseSchedule,
+		SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
 	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
 	hours := scheduler.NewHours(svc, hub, svc.Now, log.With("component", "hours"))
 	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, agents: agents}, boot, nil

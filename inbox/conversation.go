@@ -68,6 +68,8 @@ type Track struct {
 	FirstResponse *time.Time `bson:"firstResponse"`
 	// PendingSince is the first client message not yet answered by an agent.
 	PendingSince *time.Time `bson:"pendingSince"`
+	// LastClientMessage is the client's latest message (autoclose.go).
+	LastClientMessage *time.Time `bson:"lastClientMessage"`
 	// MissedFrom is when the client's wait for an agent started counting
 	// towards "missed": the first unanswered client message, or when an
 	// assigned agent came back online since.
@@ -120,6 +122,7 @@ func (c *Conversation) applyMessage(m *Message) {
 		setOnce(&c.Track.FirstClientMessage, now)
 		setOnce(&c.Track.PendingSince, now)
 		setOnce(&c.Track.MissedFrom, now)
+		c.Track.LastClientMessage = at(now)
 		c.Dates.LastMessage = at(now)
 		if c.Status == StatusAnswered || c.Status == StatusClosing {
 			// A question after an answer, or while the rating is awaited,

@@ -52,6 +52,8 @@ const (
 	// missedAfterSeconds.
 	MinMissedAfterSeconds = 5
 	MaxMissedAfterSeconds = 3600
+	// MaxAutoCloseMinutes caps a line's autoCloseMinutes (a week).
+	MaxAutoCloseMinutes = 7 * 24 * 60
 )
 
 var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -131,6 +133,9 @@ func (s *Service) checkLook(w *WidgetLook) error {
 func (s *Service) checkLineSettings(st LineSettings) error {
 	if st.RatingTimeoutSeconds < 0 || st.RatingTimeoutSeconds > MaxRatingTimeoutSeconds {
 		return invalid("settings.ratingTimeoutSeconds", "must be between 0 and %d seconds", MaxRatingTimeoutSeconds)
+	}
+	if m := st.AutoCloseMinutes; m < 0 || m > MaxAutoCloseMinutes {
+		return invalid("settings.autoCloseMinutes", "must be between 0 (never) and %d minutes", MaxAutoCloseMinutes)
 	}
 	if m := st.MissedAfterSeconds; m != 0 && (m < MinMissedAfterSeconds || m > MaxMissedAfterSeconds) {
 		return invalid("settings.missedAfterSeconds", "must be between %d and %d seconds", MinMissedAfterSeconds, MaxMissedAfterSeconds)

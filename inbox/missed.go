@@ -79,9 +79,9 @@ func (s *Service) missedInputs(ctx context.Context, c *Conversation) (after time
 	return MissedAfter(l), assignedOffline, nil
 }
 
-// errNotMissed stops MarkMissed's change when the conversation is not (or
-// no longer) due.
-var errNotMissed = errors.New("not missed")
+// errNoChange stops a scheduled change of a conversation (a missed mark,
+// an auto-close) that is not, or no longer, due.
+var errNoChange = errors.New("not due")
 
 // MarkMissed marks the conversation missed if it is due by now, with the
 // time it became due, and says whether it did. The scheduler calls it when
@@ -99,7 +99,7 @@ func (s *Service) MarkMissed(ctx context.Context, id string) (bool, error) {
 		}
 		deadline, ok := c.MissedDue(after, offline)
 		if !ok || deadline.After(now) {
-			return errNotMissed
+			return errNoChange
 		}
 		if offline && c.AgentID != "" {
 			deadline = now // missed from the moment it was noticed
@@ -108,7 +108,7 @@ func (s *Service) MarkMissed(ctx context.Context, id string) (bool, error) {
 		return nil
 	})
 	switch {
-	case errors.Is(err, errNotMissed), errors.Is(err, ErrNotFound):
+	case errors.Is(err, errNoChange), errors.Is(err, ErrNotFound):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("mark %s missed: %w", id, err)
@@ -129,7 +129,7 @@ func (s *Service) clearMissedOf(ctx context.Context, agentID string) error {
 		}
 		_, err := s.mutate(ctx, System, convs[i].ID, func(c *Conversation, now time.Time) error {
 			if c.AgentID != agentID {
-				return errNotMissed
+				return errNoChange
 			}
 			c.MissedAt = nil
 			if c.Track.MissedFrom != nil {
@@ -137,7 +137,7 @@ func (s *Service) clearMissedOf(ctx context.Context, agentID string) error {
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, errNotMissed) && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, errNoChange) && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("clear missed %s: %w", convs[i].ID, err)
 		}
 	}

@@ -124,6 +124,9 @@ type LineSettings struct {
 	// answer before the conversation is marked missed; 0 means the
 	// default, DefaultMissedAfterSeconds.
 	MissedAfterSeconds int `bson:"missedAfterSeconds" json:"missedAfterSeconds"`
+	// AutoCloseMinutes closes a conversation nobody waits in after this
+	// long without a client message (autoclose.go); 0: never.
+	AutoCloseMinutes int `bson:"autoCloseMinutes" json:"autoCloseMinutes"`
 }
 
 // Group is a team of agents.

@@ -329,7 +329,7 @@ func (c *Conversation) clone() *Conversation {
 	}
 	tr := &cp.Track
 	cp.MissedAt = clonePtr(c.MissedAt)
-	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince, &tr.MissedFrom} {
+	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince, &tr.MissedFrom, &tr.LastClientMessage} {
 		*t = clonePtr(*t)
 	}
 	tm := &cp.Timings

@@ -18,6 +18,9 @@ import (
 type Inbox interface {
 	// CloseExpired closes conversations whose rating wait is over.
 	CloseExpired(ctx context.Context) (int, error)
+	// CloseInactive closes conversations whose client has been silent for
+	// their line's autoCloseMinutes.
+	CloseInactive(ctx context.Context) (int, error)
 }
 
 // Uploads is what the scheduler needs of the file store.
@@ -39,6 +42,8 @@ type Config struct {
 	CloseExpired string
 	// SweepUploads runs the unsent-upload sweep; default every 10 min.
 	SweepUploads string
+	// CloseInactive runs the auto-close job; default every 30 s.
+	CloseInactive string
 	// JobTimeout bounds one run of a job; default 1 min.
 	JobTimeout time.Duration
 	// OnRun is told of every run of a job: its name, when it started, how
@@ -57,6 +62,9 @@ type Scheduler struct {
 func New(jobs Jobs, cfg Config, log *slog.Logger) *Scheduler {
 	if cfg.CloseExpired == "" {
 		cfg.CloseExpired = "*/10 * * * * *"
+	}
+	if cfg.CloseInactive == "" {
+		cfg.CloseInactive = "*/30 * * * * *"
 	}
 	if cfg.SweepUploads == "" {
 		cfg.SweepUploads = "0 */10 * * * *"
@@ -88,7 +96,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	var jobs []job
 	if s.jobs.Inbox != nil {
-		jobs = append(jobs, job{"close-expired", s.cfg.CloseExpired, s.jobs.Inbox.CloseExpired, "closed conversations after the rating wait"})
+		jobs = append(jobs, job{"close-expired", s.cfg.CloseExpired, s.jobs.Inbox.CloseExpired, "closed conversations after the rating wait"},
+			job{"close-inactive", s.cfg.CloseInactive, s.jobs.Inbox.CloseInactive, "closed conversations whose client had gone"})
 	}
 	if s.jobs.Uploads != nil {
 		jobs = append(jobs, job{"sweep-uploads", s.cfg.SweepUploads, s.jobs.Uploads.SweepUploads, "deleted uploads that were never sent"})

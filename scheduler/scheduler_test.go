@@ -18,6 +18,8 @@ func (c *countingInbox) CloseExpired(context.Context) (int, error) {
 	return 1, nil
 }
 
+func (c *countingInbox) CloseInactive(context.Context) (int, error) { return 0, nil }
+
 func TestRunsTheJobOnScheduleAndStopsWithTheContext(t *testing.T) {
 	in := &countingInbox{}
 	s := scheduler.New(scheduler.Jobs{Inbox: in}, scheduler.Config{CloseExpired: "* * * * * *"}, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -1,6 +1,6 @@
 // The window's forms: the mode panel with its contact form, and at the
 // close of a conversation the rating and the transcript request.
-import { t } from './i18n.js';
+import { t, lang } from './i18n.js';
 import { validEmail } from './core.js';
 import { S, $, TL, api, jget, jset, post, send } from './state.js';
 import { toEnd } from './window.js';
@@ -24,15 +24,43 @@ function greet() {
 }
 
 // ---- modes and the contact form
-export function setMode(m) {
-  if (!['live', 'messenger', 'hidden'].includes(m) || m === S.mode) return;
-  S.mode = m;
-  $.mode.dataset.mode = $.app.dataset.mode = m;
-  $.modeText.textContent = t(m);
-  $.status.textContent = t(m === 'live' ? 'online' : 'offline');
-  greet();
-  contactView();
-  if (S.ready) post('mode', { mode: m });
+// setMode shows mode m; at is when a line closed by its business hours
+// opens again ('' none, undefined: as it was).
+export function setMode(m, at) {
+  if (at !== undefined) S.at = at;
+  if (['live', 'messenger', 'hidden'].includes(m) && m !== S.mode) {
+    S.mode = m;
+    $.mode.dataset.mode = $.app.dataset.mode = m;
+    $.modeText.textContent = t(m);
+    $.status.textContent = t(m === 'live' ? 'online' : 'offline');
+    greet();
+    contactView();
+    if (S.ready) post('mode', { mode: m });
+  }
+  back();
+}
+// back says in messenger mode when the line opens again, in the visitor's
+// language and time zone: today, tomorrow, a weekday (pl, ru: a date, which
+// their grammar takes as it comes), the date when over six days away.
+function back() {
+  const d = new Date(S.at);
+  const L = lang();
+  const f = o => new Intl.DateTimeFormat(L, o).format(d);
+  const n = Math.round((new Date(S.at).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 864e5);
+  let s = '';
+  clearTimeout(S.backT);
+  try {
+    if (S.mode === 'messenger' && d > Date.now()) {
+      const w = n < 2 ? new Intl.RelativeTimeFormat(L, { numeric: 'auto' }).format(n, 'day') : f(/pl|ru/.test(L) ? { day: 'numeric', month: 'long' } : n > 6 ? { weekday: 'long', day: 'numeric', month: 'long' } : { weekday: 'long' });
+      const at = f({ timeStyle: 'short' });
+      s = t('back', { d: w, t: at });
+      // again within the hour: "tomorrow" becomes "today", and the line goes once past
+      S.backT = setTimeout(back, Math.min(d - Date.now(), 36e5) + 500);
+    }
+  } catch {
+    // a browser without these Intl parts: no line
+  }
+  $.back.textContent = s;
 }
 // contactView shows the contact form: in messenger mode, and in live chat
 // too on a line that asks before the first message (then sending waits

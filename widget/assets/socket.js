@@ -36,7 +36,7 @@ function onFrame(f) {
         // hello carried another conversation's cursor: fill in from the start
         if (S.helloSeq > TL.cursor) history();
       }
-      setMode(f.mode);
+      setMode(f.mode, f.opensAt || '');
       if (f.status) status(f.status);
       for (const it of OB.all()) {
         pending(it);
@@ -60,7 +60,7 @@ function onFrame(f) {
       seen(+f.seq || 0, f.conversationId);
       break;
     case 'mode':
-      setMode(f.mode);
+      setMode(f.mode, f.opensAt || '');
       break;
     case 'status':
       if (!f.conversationId || f.conversationId === TL.conv || !TL.has(f.conversationId)) {
@@ -128,7 +128,7 @@ export async function session(refresh) {
   const c = j.conversation;
   TL.use(c ? c.id : null);
   if (!S.read) jset('r', (S.read = { c: TL.conv, s: TL.max(TL.conv) }));
-  setMode(j.mode);
+  setMode(j.mode, j.opensAt);
   if (c) status(c.status);
   if (!S.ready) {
     S.ready = true;

@@ -24,6 +24,7 @@ export function build(on) {
       EMBED && h('button', { type: 'button', class: 'sb-x', 'aria-label': t('close'), title: t('close'), onclick: () => post('close') }, icon('x'))),
     ($.mode = h('section', { class: 'sb-mode', 'data-testid': 'sb-mode', 'data-mode': '' },
       ($.modeText = h('p', { class: 'sb-mt', role: 'status' })),
+      ($.back = h('p', { class: 'sb-bk', role: 'status', 'data-testid': 'sb-opens-at' })),
       ($.form = h('form', { class: 'sb-form', novalidate: true, hidden: true, onsubmit: on.contact },
         ($.hint = h('p', { class: 'sb-hint' }, t('messengerHint'))),
         h('div', { class: 'sb-row' },

@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { t, languages, languageNames } from '../i18n.js';
 import { h, replace, errorText } from './dom.js';
 import { field, check, input, options, clearErrors, fieldError, showError, formError, statusLine, flash, lock, busy } from './settings-form.js';
+import { HoursEditor, presenceField } from './settings-hours.js';
 
 const ROLES = ['agent', 'supervisor', 'admin'];
 
@@ -35,7 +36,8 @@ export class AgentsPage {
       h('td', null, h('a', { href: '#/settings/agents/' + a.id }, a.name)),
       h('td', null, a.email),
       h('td', null, t('set.role.' + a.role)),
-      h('td', null, h('span', { class: ['presence-dot', 'p-' + a.presence], 'aria-hidden': 'true' }), ' ', a.disabled ? t('set.agents.disabled') : t('presence.' + a.presence)),
+      h('td', null, h('span', { class: ['presence-dot', 'p-' + a.presence], 'aria-hidden': 'true' }), ' ', a.disabled ? t('set.agents.disabled') : t('presence.' + a.presence),
+        a.presenceMode === 'hours' ? h('span', { class: 'hint', testid: 'agent-presence-auto' }, ' · ' + t('set.presence.auto')) : null),
       h('td', { class: 'num', testid: 'agent-load' }, String(this.loads[a.id] || 0)),
       h('td', { class: 'num' }, a.maxChats ? String(a.maxChats) : '∞'),
       h('td', null, a.groupIds.map(groupName).join(', ') || '—')));
@@ -57,6 +59,11 @@ export class AgentsPage {
     const lang = h('select', { 'aria-label': t('lang.label'), 'data-field': 'language', testid: 'agent-language' }, options(languages.map((l) => [l, languageNames[l]]), ag ? ag.language : 'en'));
     const max = input('number', ag ? ag.maxChats : 0, { min: '0', max: '100', step: '1', testid: 'agent-max' });
     const boxes = this.groups.map((g) => [g.id, check(g.name, ag && ag.groupIds.includes(g.id))]);
+    const mode = presenceField(ag && ag.presenceMode);
+    const hours = new HoursEditor(ag && ag.businessHours, {
+      legend: t('set.hours.own'), enabledLabel: t('set.hours.ownEnabled'),
+      hint: t('set.hours.followLinesAgent'), offNote: t('set.hours.offOwn'), canEdit: this.canEdit,
+    });
     const errorEl = formError();
     const saved = statusLine('agent-saved');
     const form = h('form', { class: 'set-editor', novalidate: '', testid: 'agent-editor', onSubmit: (e) => { e.preventDefault(); save(); } },
@@ -70,6 +77,7 @@ export class AgentsPage {
       h('fieldset', { class: 'set-group', 'data-field': 'groupIds', tabindex: '-1', id: 'set-agent-groups' }, h('legend', null, t('set.groups')),
         boxes.length ? boxes.map(([, c]) => c) : h('p', { class: 'hint' }, t('set.none'))),
       h('p', { class: 'field-error', id: 'set-agent-groups-err', hidden: true }),
+      mode, hours.el,
       errorEl,
       h('div', { class: 'set-actions' },
         this.canEdit ? h('button', { type: 'submit', class: 'primary', testid: 'agent-save' }, t('set.save')) : null,
@@ -83,8 +91,10 @@ export class AgentsPage {
       if (!email.value.trim()) return fieldError(email, t('set.required'));
       if (!ag && pw.value.length < 8) return fieldError(pw, t('set.password.rule'));
       if (!Number.isInteger(m) || m < 0 || m > 100) return fieldError(max, t('set.agents.maxHint'));
+      if (!hours.validate()) return;
       const body = { name: name.value.trim(), email: email.value.trim(), language: lang.value, maxChats: m,
-        groupIds: boxes.filter(([, c]) => c.box.checked).map(([id]) => id) };
+        groupIds: boxes.filter(([, c]) => c.box.checked).map(([id]) => id),
+        presenceMode: mode.select.value, businessHours: hours.value() };
       if (!self) body.role = role.value;
       if (!ag) body.password = pw.value;
       return busy(form.querySelector('[type=submit]'), async () => {

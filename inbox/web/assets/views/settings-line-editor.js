@@ -1,18 +1,22 @@
 // One line's editor: name, queue (and when a waiting client counts as
 // missed), the website widget (origins, look, greetings, behaviour), the
-// identity secret, the embed snippet with a live preview. One save sends
-// it all in one request: nothing is half-saved.
+// identity secret, the embed snippet with a live preview, the business
+// hours (settings-hours.js). One save sends it all in one request: nothing
+// is half-saved.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, replace } from './dom.js';
 import { field, check, input, clearErrors, fieldError, showError, formError, statusLine, flash, lock, busy, validOrigin, copyText } from './settings-form.js';
 import { Preview, snippet, textOn, readable, isHex, DEFAULT_COLOR } from './settings-look.js';
+import { HoursEditor } from './settings-hours.js';
 
 // A line's "missed after": how long a client may wait for an agent's
 // answer before the conversation is marked missed (the server's bounds).
 const MISSED_DEFAULT = 30;
 const MISSED_MIN = 5;
 const MISSED_MAX = 3600;
+// AUTO_CLOSE_MAX is the server's MaxAutoCloseMinutes (a week).
+const AUTO_CLOSE_MAX = 7 * 24 * 60;
 
 // LineEditor edits line (null: a new one). opts: agents, groups, canEdit,
 // onSaved(line), onDelete(line), onCancel().
@@ -50,6 +54,10 @@ export class LineEditor {
     // 0 or absent (a line saved before the setting existed): the default.
     this.missedAfter = input('number', st.missedAfterSeconds || MISSED_DEFAULT,
       { min: String(MISSED_MIN), max: String(MISSED_MAX), step: '1', required: true, testid: 'line-missed-after' });
+    // 0: never.
+    this.autoClose = input('number', st.autoCloseMinutes || 0,
+      { min: '0', max: String(AUTO_CLOSE_MAX), step: '1', required: true, testid: 'line-auto-close' });
+    this.hours = new HoursEditor(line && line.businessHours, { hint: t('set.hours.lineHint'), offNote: t('set.hours.offLine'), canEdit: this.canEdit });
     this.snippetEl = h('code', { testid: 'line-snippet' });
     this.snippetNote = statusLine();
     this.secretArea = h('div', { class: 'secret' });
@@ -74,7 +82,8 @@ export class LineEditor {
           h('div', { 'data-field': 'agentIds', tabindex: '-1', id: 'set-line-agents' }, h('h4', null, t('set.agents')), this.agentBoxes.length ? this.agentBoxes.map(([, c]) => c) : h('p', { class: 'hint' }, t('set.none'))),
           h('div', { 'data-field': 'groupIds', tabindex: '-1', id: 'set-line-groups' }, h('h4', null, t('set.groups')), this.groupBoxes.length ? this.groupBoxes.map(([, c]) => c) : h('p', { class: 'hint' }, t('set.none')))),
         h('p', { class: 'field-error', id: 'set-line-agents-err', hidden: true }), h('p', { class: 'field-error', id: 'set-line-groups-err', hidden: true }),
-        field(t('set.lines.missedAfter'), this.missedAfter, { name: 'settings.missedAfterSeconds', hint: t('set.lines.missedAfterHint') })),
+        field(t('set.lines.missedAfter'), this.missedAfter, { name: 'settings.missedAfterSeconds', hint: t('set.lines.missedAfterHint') }),
+        field(t('set.lines.autoClose'), this.autoClose, { name: 'settings.autoCloseMinutes', hint: t('set.lines.autoCloseHint') })),
       fieldset(t('set.widget'), this.enabled,
         h('div', { class: 'field', id: 'set-origins' },
           h('label', { for: this.originInput.id = 'set-origin-input' }, t('set.widget.origins')),
@@ -104,9 +113,9 @@ export class LineEditor {
             : h('p', { class: 'hint' }, t('set.widget.snippetAfterSave'))),
         line ? h('div', { class: 'field' }, h('h4', null, t('set.secret')), h('p', { class: 'hint' }, t('set.secret.hint')), this.secretArea) : null),
       // ---- Later work adds its sections here: the line's channels
-      // (Telegram bot, mailbox) and its business hours.
+      // (Telegram bot, mailbox). The business hours are in theirs.
       h('div', { class: 'set-slot', id: 'line-channels-slot', 'data-slot': 'channels' }),
-      h('div', { class: 'set-slot', id: 'line-hours-slot', 'data-slot': 'business-hours' }),
+      h('div', { class: 'set-slot', id: 'line-hours-slot', 'data-slot': 'business-hours' }, this.hours.el),
       this.errorEl,
       h('div', { class: 'set-actions' },
         this.canEdit ? h('button', { type: 'submit', class: 'primary', testid: 'line-save' }, t('set.save')) : null,
@@ -216,7 +225,9 @@ export class LineEditor {
         greeting: look.greeting, hideWidgetWhenOffline: this.hide.box.checked,
         contactFormBot: this.form.box.checked, ratingTimeoutSeconds: Number(this.rating.value),
         missedAfterSeconds: Number(this.missedAfter.value),
+        autoCloseMinutes: Number(this.autoClose.value),
       },
+      businessHours: this.hours.value(),
     };
   }
 
@@ -231,12 +242,16 @@ export class LineEditor {
     if (this.missedAfter.value.trim() === '' || !Number.isInteger(m) || m < MISSED_MIN || m > MISSED_MAX) {
       return fieldError(this.missedAfter, t('set.lines.missedAfterBad')) || false;
     }
+    const ac = b.settings.autoCloseMinutes;
+    if (this.autoClose.value.trim() === '' || !Number.isInteger(ac) || ac < 0 || ac > AUTO_CLOSE_MAX) {
+      return fieldError(this.autoClose, t('set.lines.autoCloseBad')) || false;
+    }
     if (this.originInput.value.trim()) {
       this.addOrigin(this.originInput.value.trim());
       if (this.originInput.getAttribute('aria-invalid')) return false;
       b.channels.widget.allowedOrigins = this.origins;
     }
-    return true;
+    return this.hours.validate();
   }
 
   async save() {

@@ -1,10 +1,12 @@
-// Settings › My profile: name and language, the password (the current one
-// is asked; other sessions end), and notification preferences.
+// Settings › My profile: name and language, presence mode and own working
+// hours, the password (the current one is asked; other sessions end), and
+// notification preferences.
 import { api } from '../api.js';
 import { t, languages, languageNames } from '../i18n.js';
 import { setNotifyPrefs } from '../notify.js';
 import { h, replace, errorText } from './dom.js';
 import { field, check, input, options, clearErrors, fieldError, showError, formError, statusLine, flash, busy } from './settings-form.js';
+import { HoursEditor, presenceField } from './settings-hours.js';
 
 export class ProfilePage {
   // opts: me (the signed-in agent, kept up to date), toast(text)
@@ -15,7 +17,7 @@ export class ProfilePage {
 
   show() {
     replace(this.el, h('div', { class: 'set-title' }, h('h2', null, t('set.profile'))),
-      this.details(), this.password(), this.notifications());
+      this.details(), this.presence(), this.password(), this.notifications());
   }
 
   details() {
@@ -43,6 +45,35 @@ export class ProfilePage {
     field(t('lang.label'), lang),
     formError(),
     h('div', { class: 'set-actions' }, h('button', { type: 'submit', class: 'primary', testid: 'profile-save' }, t('set.save')), note));
+    return form;
+  }
+
+  // presence: manual or automatic by business hours, and the agent's own
+  // hours (without them, an automatic agent follows their lines' hours).
+  presence() {
+    const me = this.me;
+    const mode = presenceField(me.presenceMode);
+    const hours = new HoursEditor(me.businessHours, {
+      legend: t('set.hours.own'), enabledLabel: t('set.hours.ownEnabled'),
+      hint: t('set.hours.followLines'), offNote: t('set.hours.offOwn'),
+    });
+    const note = statusLine('presence-saved');
+    const form = h('form', { class: 'set-editor', novalidate: '', testid: 'presence-form', onSubmit: (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      if (!hours.validate()) return;
+      busy(form.querySelector('[type=submit]'), async () => {
+        try {
+          const ag = await api.patch('/me', { presenceMode: mode.select.value, businessHours: hours.value() });
+          Object.assign(me, ag);
+          flash(note, t('set.saved'));
+        } catch (err) { showError(form, err); }
+      });
+    } },
+    h('h3', null, t('set.presence.title')),
+    mode, hours.el,
+    formError(),
+    h('div', { class: 'set-actions' }, h('button', { type: 'submit', class: 'primary', testid: 'presence-save' }, t('set.save')), note));
     return form;
   }
 
