@@ -162,3 +162,44 @@ func (s *Service) HoursPreview(ctx context.Context, a Actor, b BusinessHours) (o
 	}
 	return open, next, nil
 }
+
+// PresenceReason says why an agent's presence changed.
+type PresenceReason string
+
+// Presence reasons.
+const (
+	ReasonManual     PresenceReason = "manual"
+	ReasonHours      PresenceReason = "hours"
+	ReasonInactivity PresenceReason = "inactivity"
+	ReasonDisconnect PresenceReason = "disconnect"
+	ReasonSignOut    PresenceReason = "signout"
+)
+
+// Inactivity: an online or invisible agent with no activity in the inbox
+// for their AwayAfterMinutes is set offline (inbox/api/presence.go).
+const (
+	DefaultAwayAfterMinutes = 15
+	MaxAwayAfterMinutes     = 24 * 60
+	// AwayNever as AwayAfterMinutes: never set offline for inactivity.
+	AwayNever = -1
+)
+
+// AwayAfter is how long the agent may be inactive before going offline;
+// 0 for never.
+func (ag *Agent) AwayAfter() time.Duration {
+	switch m := ag.AwayAfterMinutes; {
+	case m == AwayNever:
+		return 0
+	case m <= 0:
+		return DefaultAwayAfterMinutes * time.Minute
+	default:
+		return time.Duration(m) * time.Minute
+	}
+}
+
+// SetPresenceBecause sets an agent's presence for a reason the product
+// decided (business hours, inactivity, a disconnect, a sign-out); the
+// event says why.
+func (s *Service) SetPresenceBecause(ctx context.Context, id string, p Presence, why PresenceReason) (*Agent, error) {
+	return s.UpdateAgent(ctx, System, id, AgentInput{Presence: &p, Reason: why})
+}

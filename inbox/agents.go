@@ -27,9 +27,13 @@ type AgentInput struct {
 	Disabled *bool     `json:"disabled"`
 	// MaxChats caps the agent's routed active conversations; 0: no cap.
 	MaxChats *int `json:"maxChats"`
-	// PresenceMode and BusinessHours: see Agent.
-	PresenceMode  *PresenceMode  `json:"presenceMode"`
-	BusinessHours *BusinessHours `json:"businessHours"`
+	// PresenceMode, BusinessHours and AwayAfterMinutes: see Agent.
+	PresenceMode     *PresenceMode  `json:"presenceMode"`
+	BusinessHours    *BusinessHours `json:"businessHours"`
+	AwayAfterMinutes *int           `json:"awayAfterMinutes"`
+	// Reason says why the presence changes (for its event); manual when
+	// empty. Set by the product, never from a request.
+	Reason PresenceReason `json:"-"`
 }
 
 func normalEmail(field, v string) (string, error) {
@@ -113,6 +117,12 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 		}
 		ag.BusinessHours = *in.BusinessHours
 	}
+	if in.AwayAfterMinutes != nil {
+		if m := *in.AwayAfterMinutes; m != AwayNever && (m < 0 || m > MaxAwayAfterMinutes) {
+			return invalid("awayAfterMinutes", "must be -1 (never), 0 (the default, %d) or 1 to %d minutes", DefaultAwayAfterMinutes, MaxAwayAfterMinutes)
+		}
+		ag.AwayAfterMinutes = *in.AwayAfterMinutes
+	}
 	return nil
 }
 
@@ -180,7 +190,11 @@ func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentI
 	}
 	s.publish(ctx, Event{Type: EventAgentChanged, AgentID: id, SubjectID: id})
 	if ag.Presence != oldPresence {
-		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence})
+		reason := in.Reason
+		if reason == "" {
+			reason = ReasonManual
+		}
+		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence, Reason: reason})
 		if ag.Presence == PresenceOnline {
 			// Their clients are no longer missed: the wait starts again.
 			if err := s.clearMissedOf(ctx, id); err != nil {

@@ -45,6 +45,8 @@ type Event struct {
 	Conversation   *Conversation `bson:"conversation,omitempty" json:"conversation,omitempty"`
 	Message        *Message      `bson:"message,omitempty" json:"message,omitempty"`
 	Presence       Presence      `bson:"presence,omitempty" json:"presence,omitempty"`
+	// Reason says why a presence changed (PresenceReason).
+	Reason PresenceReason `bson:"reason,omitempty" json:"reason,omitempty"`
 	// Typing is set on EventTyping while someone types; Seq on EventRead
 	// is the last message seq they have read.
 	Typing bool  `bson:"typing,omitempty" json:"typing,omitempty"`

@@ -160,6 +160,10 @@ type Agent struct {
 	// BusinessHours are the agent's own; when not enabled, an automatic
 	// agent follows the hours of the lines they work (agenthours.go).
 	BusinessHours BusinessHours `bson:"businessHours,omitempty" json:"businessHours"`
+	// AwayAfterMinutes sets an online or invisible agent offline after this
+	// long without activity in the inbox: 0 means DefaultAwayAfterMinutes,
+	// AwayNever never (AwayAfter).
+	AwayAfterMinutes int `bson:"awayAfterMinutes,omitempty" json:"awayAfterMinutes"`
 	// Notifications are the agent's own alert preferences (profile.go).
 	Notifications NotifyPrefs `bson:"notify" json:"notifications"`
 }

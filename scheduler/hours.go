@@ -15,7 +15,7 @@ type HoursInbox interface {
 	Agents(ctx context.Context) ([]inbox.Agent, error)
 	Lines(ctx context.Context) ([]inbox.Line, error)
 	AgentSchedule(ctx context.Context, ag *inbox.Agent) (inbox.Schedule, bool, error)
-	SetPresence(ctx context.Context, a inbox.Actor, id string, p inbox.Presence) (*inbox.Agent, error)
+	SetPresenceBecause(ctx context.Context, id string, p inbox.Presence, why inbox.PresenceReason) (*inbox.Agent, error)
 	AnnounceLineHours(ctx context.Context, lineID string)
 }
 
@@ -195,7 +195,7 @@ func (h *Hours) apply(ctx context.Context, ag *inbox.Agent, sched inbox.Schedule
 	if ag.Presence == want {
 		return
 	}
-	if _, err := h.inbox.SetPresence(ctx, inbox.System, ag.ID, want); err != nil {
+	if _, err := h.inbox.SetPresenceBecause(ctx, ag.ID, want, inbox.ReasonHours); err != nil {
 		h.log.Error("hours: set presence", "agent", ag.ID, "err", err)
 		return
 	}

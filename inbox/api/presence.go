@@ -37,6 +37,11 @@ type presence struct {
 	sockets map[string]map[int64]socketRef
 	// alone: agent id → since when they have had no socket.
 	alone map[string]time.Time
+	// active: agent id → their last activity in the inbox (an "active"
+	// frame, a socket connecting, coming back from offline); seen: their
+	// presence at the last sweep.
+	active map[string]time.Time
+	seen   map[string]inbox.Presence
 }
 
 type socketRef struct {
@@ -49,7 +54,8 @@ func newPresence(svc *inbox.Service, grace time.Duration, log *slog.Logger) *pre
 		grace = DefaultPresenceGrace
 	}
 	return &presence{svc: svc, grace: grace, log: log,
-		sockets: map[string]map[int64]socketRef{}, alone: map[string]time.Time{}}
+		sockets: map[string]map[int64]socketRef{}, alone: map[string]time.Time{},
+		active: map[string]time.Time{}, seen: map[string]inbox.Presence{}}
 }
 
 // connected records an agent websocket of the session token; stop ends
@@ -64,6 +70,7 @@ func (p *presence) connected(agentID, token string, stop context.CancelFunc) (go
 	}
 	p.sockets[agentID][id] = socketRef{token: token, stop: stop}
 	delete(p.alone, agentID)
+	p.active[agentID] = p.svc.Now()
 	return func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -73,6 +80,13 @@ func (p *presence) connected(agentID, token string, stop context.CancelFunc) (go
 			p.alone[agentID] = p.svc.Now()
 		}
 	}
+}
+
+// activity records that the agent is using the inbox now.
+func (p *presence) activity(agentID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.active[agentID] = p.svc.Now()
 }
 
 // endSession stops the sockets of a signed-out session and reports
@@ -96,34 +110,50 @@ func (p *presence) signedOut(ctx context.Context, ag *inbox.Agent, token string)
 	if p.endSession(ag.ID, token) || ag.Presence == inbox.PresenceOffline {
 		return nil
 	}
-	return p.setOffline(ctx, ag.ID, "signed out")
+	return p.setOffline(ctx, ag.ID, inbox.ReasonSignOut, "signed out")
 }
 
-func (p *presence) setOffline(ctx context.Context, agentID, why string) error {
-	_, err := p.svc.SetPresence(ctx, inbox.System, agentID, inbox.PresenceOffline)
+func (p *presence) setOffline(ctx context.Context, agentID string, reason inbox.PresenceReason, why string) error {
+	_, err := p.svc.SetPresenceBecause(ctx, agentID, inbox.PresenceOffline, reason)
 	if errors.Is(err, inbox.ErrNotFound) {
 		return nil // deleted meanwhile
 	}
 	if err != nil {
 		return fmt.Errorf("set agent %s offline (%s): %w", agentID, why, err)
 	}
+	p.mu.Lock()
+	p.seen[agentID] = inbox.PresenceOffline // going online again starts a new period
+	p.mu.Unlock()
 	p.log.Info("agent set offline", "agent", agentID, "reason", why)
 	return nil
 }
 
 // sweep sets offline every online or invisible agent who has had no
-// agent websocket for longer than the grace period.
+// agent websocket for longer than the grace period, and every one whose
+// inbox has seen no activity for their AwayAfter.
 func (p *presence) sweep(ctx context.Context) error {
 	agents, err := p.svc.Agents(ctx)
 	if err != nil {
 		return err
 	}
 	now := p.svc.Now()
-	var due []string
+	var due, away []string
+	awayFor := map[string]time.Duration{}
 	p.mu.Lock()
 	known := make(map[string]bool, len(agents))
 	for _, ag := range agents {
 		known[ag.ID] = true
+		prev, had := p.seen[ag.ID]
+		p.seen[ag.ID] = ag.Presence
+		if ag.Presence != inbox.PresenceOffline && (!had || prev == inbox.PresenceOffline) {
+			p.active[ag.ID] = now // back from offline (or first seen): the wait starts now
+		}
+		if ag.Presence != inbox.PresenceOffline && !ag.Disabled && len(p.sockets[ag.ID]) > 0 {
+			if d := ag.AwayAfter(); d > 0 && now.Sub(p.active[ag.ID]) >= d {
+				away = append(away, ag.ID)
+				awayFor[ag.ID] = d
+			}
+		}
 		if ag.Presence == inbox.PresenceOffline || ag.Disabled || len(p.sockets[ag.ID]) > 0 {
 			delete(p.alone, ag.ID)
 			continue
@@ -142,10 +172,21 @@ func (p *presence) sweep(ctx context.Context) error {
 			delete(p.alone, id)
 		}
 	}
+	for id := range p.seen {
+		if !known[id] {
+			delete(p.seen, id)
+			delete(p.active, id)
+		}
+	}
 	p.mu.Unlock()
 	var errs []error
+	for _, id := range away {
+		if err := p.setOffline(ctx, id, inbox.ReasonInactivity, "no activity for "+awayFor[id].String()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, id := range due {
-		if err := p.setOffline(ctx, id, "no agent websocket for "+p.grace.String()); err != nil {
+		if err := p.setOffline(ctx, id, inbox.ReasonDisconnect, "no agent websocket for "+p.grace.String()); err != nil {
 			errs = append(errs, err)
 			continue
 		}

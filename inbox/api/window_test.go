@@ -215,10 +215,14 @@ func TestWindowPresenceGraceWithoutWebsocket(t *testing.T) {
 	bob := p.agentSession("Bob Agent", inbox.RoleAgent)
 	p.setPresence(ann, inbox.PresenceOnline)
 	p.setPresence(bob, inbox.PresenceOnline)
+	// This test is about the websocket's grace; inactivity has its own.
+	for _, s := range []*session{ann, bob} {
+		p.do(http.MethodPatch, "/api/v1/me", map[string]any{"awayAfterMinutes": inbox.AwayNever}, s).want(http.StatusOK)
+	}
 	p.connect("bob's inbox", bob)
 	annWS := p.connect("ann's inbox", ann)
 
-	// Connected: online however long.
+	// Connected, with inactivity switched off: online however long.
 	p.clock.Advance(time.Hour)
 	if err := p.api.SweepPresence(ctx); err != nil {
 		t.Fatal(err)
@@ -265,4 +269,58 @@ func TestWindowPresenceGraceWithoutWebsocket(t *testing.T) {
 	if got := p.presenceOf(ann.agent.ID); got != inbox.PresenceOffline {
 		t.Fatalf("online with no websocket past the grace: %s, want offline", got)
 	}
+}
+
+// An online agent whose inbox is open but unused goes offline after their
+// period of inactivity (15 minutes by default), with the reason in the
+// event; an "active" frame restarts the period; "never" keeps them online.
+func TestWindowInactivitySetsOffline(t *testing.T) {
+	p := newPresenceHarness(t, time.Minute)
+	ctx := context.Background()
+	ann := p.agentSession("Ann Agent", inbox.RoleAgent)
+	p.setPresence(ann, inbox.PresenceOnline)
+	ws := p.connect("ann's inbox", ann)
+	sweep := func(advance time.Duration) {
+		t.Helper()
+		p.clock.Advance(advance)
+		if err := p.api.SweepPresence(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep(0)
+	sweep(14 * time.Minute)
+	// Frames are handled in order: the error for the unknown one says the
+	// active one was handled (and drew no error).
+	ws.send(map[string]any{"type": "active"})
+	ws.send(map[string]any{"type": "bogus"})
+	if f := ws.wait(5*time.Second, func(f frame) bool { return f.Type == "error" }); f.Error.Field != "type" {
+		t.Fatalf("after the active frame: %v", f)
+	}
+	ws.never("a second error", func(f frame) bool { return f.Type == "error" && f.Error.Field != "type" })
+	sweep(14 * time.Minute) // 14 minutes since the activity
+	if got := p.presenceOf(ann.agent.ID); got != inbox.PresenceOnline {
+		t.Fatalf("14 minutes after activity: %s, want online", got)
+	}
+	sweep(time.Minute)
+	if got := p.presenceOf(ann.agent.ID); got != inbox.PresenceOffline {
+		t.Fatalf("15 minutes without activity: %s, want offline", got)
+	}
+	ws.wait(5*time.Second, func(f frame) bool {
+		return f.Type == "event" && f.Event != nil && f.Event.Type == inbox.EventPresenceChanged &&
+			f.Event.Presence == inbox.PresenceOffline && f.Event.Reason == inbox.ReasonInactivity
+	})
+
+	// Back online by hand: a new period starts, not an instant offline.
+	p.setPresence(ann, inbox.PresenceOnline)
+	sweep(time.Minute)
+	if got := p.presenceOf(ann.agent.ID); got != inbox.PresenceOnline {
+		t.Fatalf("a minute after going online again: %s, want online", got)
+	}
+	// Never: online however long.
+	p.do(http.MethodPatch, "/api/v1/me", map[string]any{"awayAfterMinutes": inbox.AwayNever}, ann).want(http.StatusOK)
+	sweep(5 * time.Hour)
+	if got := p.presenceOf(ann.agent.ID); got != inbox.PresenceOnline {
+		t.Fatalf("inactivity switched off: %s, want online", got)
+	}
+	p.do(http.MethodPatch, "/api/v1/me", map[string]any{"awayAfterMinutes": 5000}, ann).wantError(http.StatusBadRequest, "invalid", "awayAfterMinutes")
 }

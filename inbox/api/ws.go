@@ -35,6 +35,9 @@ import (
 //   - {"type":"typing","conversationId":…,"typing":bool}
 //   - {"type":"read","conversationId":…,"seq":n}
 //
+// and {"type":"active"}: the person is using the inbox (presence.go's
+// inactivity counts from the last one); nothing is relayed.
+//
 // Who gets what: supervisors and admins every event; agents the events of
 // conversations they may see (inbox's rules, see wsAccess), agent and
 // presence events, and "resync" when their lines or groups change. Nobody
@@ -230,6 +233,10 @@ func (c *wsConn) handle(ctx context.Context, data []byte) error {
 	}
 	var ev inbox.Event
 	switch in.Type {
+	case "active":
+		// The person is using the inbox: inactivity counts from now.
+		c.srv.api.presence.activity(c.access.actor().AgentID)
+		return nil
 	// The state travels in Typing and Seq, and, as the agent websocket first
 	// did, as text in SubjectID too.
 	case string(inbox.EventTyping):
@@ -240,7 +247,7 @@ func (c *wsConn) handle(ctx context.Context, data []byte) error {
 		}
 		ev = inbox.Event{Type: inbox.EventRead, Seq: in.Seq, SubjectID: strconv.FormatInt(in.Seq, 10)}
 	default:
-		return &inbox.FieldError{Field: "type", Message: "must be typing or read"}
+		return &inbox.FieldError{Field: "type", Message: "must be typing, read or active"}
 	}
 	if in.ConversationID == "" {
 		return &inbox.FieldError{Field: "conversationId", Message: "is required"}
