@@ -47,6 +47,9 @@ type Config struct {
 	// AutoCloseSchedule runs the job that closes conversations whose client
 	// has gone (a line's autoCloseMinutes).
 	AutoCloseSchedule string
+	// ReofferSchedule runs the job that offers conversations nobody took to
+	// the next agent (a line's reofferAfterSeconds).
+	ReofferSchedule string
 	// Login throttle beyond LoginMaxFailures (per account and address).
 	LoginMaxFailuresPerAddress int
 	LoginMaxInFlight           int
@@ -203,6 +206,7 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		VisitorTokenTTL:      e.duration("SWITCHBOARD_VISITOR_TOKEN_TTL", 90*24*time.Hour),
 		CloseExpiredSchedule: e.str("SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", "*/10 * * * * *"),
 		AutoCloseSchedule:    e.str("SWITCHBOARD_AUTO_CLOSE_SCHEDULE", "*/30 * * * * *"),
+		ReofferSchedule:      e.str("SWITCHBOARD_REOFFER_SCHEDULE", "*/5 * * * * *"),
 		TrustedProxies:       splitComma(e.str("SWITCHBOARD_TRUSTED_PROXIES", "")),
 
 		LoginMaxFailuresPerAddress: e.integer("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),
@@ -240,6 +244,7 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	for _, sch := range []struct{ name, spec string }{
 		{"SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE", c.CloseExpiredSchedule},
 		{"SWITCHBOARD_AUTO_CLOSE_SCHEDULE", c.AutoCloseSchedule},
+		{"SWITCHBOARD_REOFFER_SCHEDULE", c.ReofferSchedule},
 		{"SWITCHBOARD_UPLOAD_SWEEP_SCHEDULE", c.UploadSweepSchedule},
 	} {
 		if _, err := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).

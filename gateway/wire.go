@@ -94,7 +94,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	sched := scheduler.New(scheduler.Jobs{
 		Inbox:   svc,
 		Uploads: files.Sweeper{Store: fs, Now: svc.Now, TTL: cfg.UploadOrphanTTL},
-	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, CloseInactive: cfg.AutoCloseSchedule,
+	}, scheduler.Config{CloseExpired: cfg.CloseExpiredSchedule, CloseInactive: cfg.AutoCloseSchedule, Reoffer: cfg.ReofferSchedule,
 		SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
 	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
 	hours := scheduler.NewHours(svc, hub, svc.Now, log.With("component", "hours"))

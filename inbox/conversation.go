@@ -68,6 +68,10 @@ type Track struct {
 	FirstResponse *time.Time `bson:"firstResponse"`
 	// PendingSince is the first client message not yet answered by an agent.
 	PendingSince *time.Time `bson:"pendingSince"`
+	// OfferedAt is when routing last gave the conversation to an agent,
+	// and OfferedTo every agent it was given to, in order (reoffer.go).
+	OfferedAt *time.Time `bson:"offeredAt"`
+	OfferedTo []string   `bson:"offeredTo,omitempty"`
 	// LastClientMessage is the client's latest message (autoclose.go).
 	LastClientMessage *time.Time `bson:"lastClientMessage"`
 	// MissedFrom is when the client's wait for an agent started counting

@@ -45,9 +45,43 @@ func (s *Service) Conversation(ctx context.Context, a Actor, id string) (*Conver
 
 // mutate applies fn to the stored conversation and saves it, retrying when
 // another writer got there first. It publishes conversation.updated.
+//
+// A change that ends an agent's active conversation frees a place in their
+// maximum of chats: the line queues are routed again once the conversation
+// is unlocked (slotFreed).
 func (s *Service) mutate(ctx context.Context, a Actor, id string, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
-	defer s.convLocks.Lock(id)()
-	return s.mutateLocked(ctx, a, id, fn)
+	freed := ""
+	c, err := func() (*Conversation, error) {
+		defer s.convLocks.Lock(id)()
+		return s.mutateLocked(ctx, a, id, func(c *Conversation, now time.Time) error {
+			was, agent := c.Status.Active(), c.AgentID
+			if err := fn(c, now); err != nil {
+				return err
+			}
+			freed = ""
+			if was && !c.Status.Active() && agent != "" {
+				freed = agent
+			}
+			return nil
+		})
+	}()
+	if err == nil && freed != "" {
+		s.slotFreed(ctx, freed)
+	}
+	return c, err
+}
+
+// slotFreed offers the waiting conversations of an agent's lines again
+// when one of the agent's active conversations ended: with agents at their
+// maximum of chats, the oldest waiting one goes to the least busy online
+// agent.
+func (s *Service) slotFreed(ctx context.Context, agentID string) {
+	s.load.mu.Lock()
+	s.load.counts = nil // counted again: the freed place shows at once
+	s.load.mu.Unlock()
+	if err := s.RouteWaiting(ctx, agentID); err != nil && !errors.Is(err, ErrNotFound) {
+		s.log.Error("route waiting conversations", "agent", agentID, "err", err)
+	}
 }
 
 // mutateLocked is mutate for a caller that holds the conversation's lock.

@@ -52,6 +52,10 @@ const (
 	// missedAfterSeconds.
 	MinMissedAfterSeconds = 5
 	MaxMissedAfterSeconds = 3600
+	// MinReofferAfterSeconds and MaxReofferAfterSeconds bound a line's
+	// reofferAfterSeconds.
+	MinReofferAfterSeconds = 10
+	MaxReofferAfterSeconds = 3600
 	// MaxAutoCloseMinutes caps a line's autoCloseMinutes (a week).
 	MaxAutoCloseMinutes = 7 * 24 * 60
 )
@@ -133,6 +137,9 @@ func (s *Service) checkLook(w *WidgetLook) error {
 func (s *Service) checkLineSettings(st LineSettings) error {
 	if st.RatingTimeoutSeconds < 0 || st.RatingTimeoutSeconds > MaxRatingTimeoutSeconds {
 		return invalid("settings.ratingTimeoutSeconds", "must be between 0 and %d seconds", MaxRatingTimeoutSeconds)
+	}
+	if r := st.ReofferAfterSeconds; r != 0 && (r < MinReofferAfterSeconds || r > MaxReofferAfterSeconds) {
+		return invalid("settings.reofferAfterSeconds", "must be 0 (never) or between %d and %d seconds", MinReofferAfterSeconds, MaxReofferAfterSeconds)
 	}
 	if m := st.AutoCloseMinutes; m < 0 || m > MaxAutoCloseMinutes {
 		return invalid("settings.autoCloseMinutes", "must be between 0 (never) and %d minutes", MaxAutoCloseMinutes)

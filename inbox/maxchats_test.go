@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/inbox"
 )
@@ -72,5 +73,46 @@ func TestRoutingSkipsAgentsAtTheirMaximum(t *testing.T) {
 	}
 	if c, err = f.svc.Route(f.ctx, c.ID); err != nil || c.AgentID != bob.AgentID {
 		t.Fatalf("after lifting the cap: agent %q (%v), want Bob", c.AgentID, err)
+	}
+}
+
+// TestFreedSlotTakesTheOldestWaiting: with everyone at their maximum, new
+// conversations wait in order; when an agent's conversation closes, the
+// oldest waiting one goes to them at once.
+func TestFreedSlotTakesTheOldestWaiting(t *testing.T) {
+	f := newFixture(t) // Alice, in the line's queue
+	one := 1
+	if _, err := f.svc.UpdateAgent(f.ctx, inbox.System, f.agent.AgentID, inbox.AgentInput{MaxChats: &one}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetPresence(f.ctx, f.agent, f.agent.AgentID, inbox.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	route := func(client string) *inbox.Conversation {
+		t.Helper()
+		c, err := f.svc.Route(f.ctx, f.open(t, client).ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Second)
+		return c
+	}
+	first := route("First")
+	older, newer := route("Older"), route("Newer")
+	if first.AgentID != f.agent.AgentID || older.AgentID != "" || newer.AgentID != "" {
+		t.Fatalf("first to %q, then %q and %q: want Alice, then both waiting", first.AgentID, older.AgentID, newer.AgentID)
+	}
+	if _, err := f.svc.Close(f.ctx, f.agent, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := func(id string) string {
+		c, err := f.svc.Conversation(f.ctx, inbox.System, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.AgentID
+	}
+	if got(older.ID) != f.agent.AgentID || got(newer.ID) != "" {
+		t.Fatalf("after the close: the older waiting one is with %q, the newer with %q; want Alice and nobody", got(older.ID), got(newer.ID))
 	}
 }

@@ -127,6 +127,10 @@ type LineSettings struct {
 	// AutoCloseMinutes closes a conversation nobody waits in after this
 	// long without a client message (autoclose.go); 0: never.
 	AutoCloseMinutes int `bson:"autoCloseMinutes" json:"autoCloseMinutes"`
+	// ReofferAfterSeconds offers a routed conversation its agent has not
+	// taken (accepted or answered) within this long to the next online
+	// agent (reoffer.go); 0: never.
+	ReofferAfterSeconds int `bson:"reofferAfterSeconds" json:"reofferAfterSeconds"`
 }
 
 // Group is a team of agents.

@@ -108,7 +108,12 @@ func (s *Service) Route(ctx context.Context, convID string) (*Conversation, erro
 		if c.AgentID != "" {
 			return errAlreadyAssigned
 		}
-		return c.assign(best, c.GroupID, now)
+		if err := c.assign(best, c.GroupID, now); err != nil {
+			return err
+		}
+		c.Track.OfferedAt = at(now)
+		c.Track.OfferedTo = append(c.Track.OfferedTo, best)
+		return nil
 	})
 	if errors.Is(err, errAlreadyAssigned) || errors.Is(err, ErrConflict) {
 		return s.loadConversation(ctx, System, convID)

@@ -329,7 +329,8 @@ func (c *Conversation) clone() *Conversation {
 	}
 	tr := &cp.Track
 	cp.MissedAt = clonePtr(c.MissedAt)
-	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince, &tr.MissedFrom, &tr.LastClientMessage} {
+	cp.Track.OfferedTo = slices.Clone(c.Track.OfferedTo)
+	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince, &tr.MissedFrom, &tr.LastClientMessage, &tr.OfferedAt} {
 		*t = clonePtr(*t)
 	}
 	tm := &cp.Timings

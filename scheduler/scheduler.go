@@ -21,6 +21,9 @@ type Inbox interface {
 	// CloseInactive closes conversations whose client has been silent for
 	// their line's autoCloseMinutes.
 	CloseInactive(ctx context.Context) (int, error)
+	// ReofferStale gives conversations their agent has not taken within
+	// the line's reofferAfterSeconds to the next agent.
+	ReofferStale(ctx context.Context) (int, error)
 }
 
 // Uploads is what the scheduler needs of the file store.
@@ -44,6 +47,8 @@ type Config struct {
 	SweepUploads string
 	// CloseInactive runs the auto-close job; default every 30 s.
 	CloseInactive string
+	// Reoffer runs the re-offer job; default every 5 s.
+	Reoffer string
 	// JobTimeout bounds one run of a job; default 1 min.
 	JobTimeout time.Duration
 	// OnRun is told of every run of a job: its name, when it started, how
@@ -62,6 +67,9 @@ type Scheduler struct {
 func New(jobs Jobs, cfg Config, log *slog.Logger) *Scheduler {
 	if cfg.CloseExpired == "" {
 		cfg.CloseExpired = "*/10 * * * * *"
+	}
+	if cfg.Reoffer == "" {
+		cfg.Reoffer = "*/5 * * * * *"
 	}
 	if cfg.CloseInactive == "" {
 		cfg.CloseInactive = "*/30 * * * * *"
@@ -97,7 +105,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	var jobs []job
 	if s.jobs.Inbox != nil {
 		jobs = append(jobs, job{"close-expired", s.cfg.CloseExpired, s.jobs.Inbox.CloseExpired, "closed conversations after the rating wait"},
-			job{"close-inactive", s.cfg.CloseInactive, s.jobs.Inbox.CloseInactive, "closed conversations whose client had gone"})
+			job{"close-inactive", s.cfg.CloseInactive, s.jobs.Inbox.CloseInactive, "closed conversations whose client had gone"},
+			job{"reoffer", s.cfg.Reoffer, s.jobs.Inbox.ReofferStale, "offered conversations nobody took to the next agent"})
 	}
 	if s.jobs.Uploads != nil {
 		jobs = append(jobs, job{"sweep-uploads", s.cfg.SweepUploads, s.jobs.Uploads.SweepUploads, "deleted uploads that were never sent"})

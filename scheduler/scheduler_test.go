@@ -20,6 +20,8 @@ func (c *countingInbox) CloseExpired(context.Context) (int, error) {
 
 func (c *countingInbox) CloseInactive(context.Context) (int, error) { return 0, nil }
 
+func (c *countingInbox) ReofferStale(context.Context) (int, error) { return 0, nil }
+
 func TestRunsTheJobOnScheduleAndStopsWithTheContext(t *testing.T) {
 	in := &countingInbox{}
 	s := scheduler.New(scheduler.Jobs{Inbox: in}, scheduler.Config{CloseExpired: "* * * * * *"}, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -15,6 +15,9 @@ import { HoursEditor } from './settings-hours.js';
 const MISSED_DEFAULT = 30;
 const MISSED_MIN = 5;
 const MISSED_MAX = 3600;
+// REOFFER_MIN and REOFFER_MAX bound reofferAfterSeconds (0: never), as the server does.
+const REOFFER_MIN = 10;
+const REOFFER_MAX = 3600;
 // AUTO_CLOSE_MAX is the server's MaxAutoCloseMinutes (a week).
 const AUTO_CLOSE_MAX = 7 * 24 * 60;
 
@@ -55,6 +58,8 @@ export class LineEditor {
     this.missedAfter = input('number', st.missedAfterSeconds || MISSED_DEFAULT,
       { min: String(MISSED_MIN), max: String(MISSED_MAX), step: '1', required: true, testid: 'line-missed-after' });
     // 0: never.
+    this.reoffer = input('number', st.reofferAfterSeconds || 0,
+      { min: '0', max: String(REOFFER_MAX), step: '1', required: true, testid: 'line-reoffer' });
     this.autoClose = input('number', st.autoCloseMinutes || 0,
       { min: '0', max: String(AUTO_CLOSE_MAX), step: '1', required: true, testid: 'line-auto-close' });
     this.hours = new HoursEditor(line && line.businessHours, { hint: t('set.hours.lineHint'), offNote: t('set.hours.offLine'), canEdit: this.canEdit });
@@ -83,6 +88,7 @@ export class LineEditor {
           h('div', { 'data-field': 'groupIds', tabindex: '-1', id: 'set-line-groups' }, h('h4', null, t('set.groups')), this.groupBoxes.length ? this.groupBoxes.map(([, c]) => c) : h('p', { class: 'hint' }, t('set.none')))),
         h('p', { class: 'field-error', id: 'set-line-agents-err', hidden: true }), h('p', { class: 'field-error', id: 'set-line-groups-err', hidden: true }),
         field(t('set.lines.missedAfter'), this.missedAfter, { name: 'settings.missedAfterSeconds', hint: t('set.lines.missedAfterHint') }),
+        field(t('set.lines.reoffer'), this.reoffer, { name: 'settings.reofferAfterSeconds', hint: t('set.lines.reofferHint') }),
         field(t('set.lines.autoClose'), this.autoClose, { name: 'settings.autoCloseMinutes', hint: t('set.lines.autoCloseHint') })),
       fieldset(t('set.widget'), this.enabled,
         h('div', { class: 'field', id: 'set-origins' },
@@ -226,6 +232,7 @@ export class LineEditor {
         contactFormBot: this.form.box.checked, ratingTimeoutSeconds: Number(this.rating.value),
         missedAfterSeconds: Number(this.missedAfter.value),
         autoCloseMinutes: Number(this.autoClose.value),
+        reofferAfterSeconds: Number(this.reoffer.value),
       },
       businessHours: this.hours.value(),
     };
@@ -241,6 +248,10 @@ export class LineEditor {
     const m = b.settings.missedAfterSeconds;
     if (this.missedAfter.value.trim() === '' || !Number.isInteger(m) || m < MISSED_MIN || m > MISSED_MAX) {
       return fieldError(this.missedAfter, t('set.lines.missedAfterBad')) || false;
+    }
+    const ro = b.settings.reofferAfterSeconds;
+    if (this.reoffer.value.trim() === '' || !Number.isInteger(ro) || (ro !== 0 && (ro < REOFFER_MIN || ro > REOFFER_MAX))) {
+      return fieldError(this.reoffer, t('set.lines.reofferBad')) || false;
     }
     const ac = b.settings.autoCloseMinutes;
     if (this.autoClose.value.trim() === '' || !Number.isInteger(ac) || ac < 0 || ac > AUTO_CLOSE_MAX) {
