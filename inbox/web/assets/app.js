@@ -12,12 +12,20 @@ import { Workspace } from './views/workspace.js';
 import { ConversationTable } from './views/table.js';
 import { Settings } from './views/settings.js';
 import { setNotifyPrefs } from './notify.js';
+import { Activity } from './activity.js';
+import { AwayNotice } from './views/away.js';
 
 const root = document.getElementById('app');
 let session = null;
 
+// end stops a session's live connection and its activity reports.
+function end(s) {
+  s.live.stop();
+  s.activity.stop();
+}
+
 function showLogin() {
-  if (session) session.live.stop();
+  if (session) end(session);
   session = null;
   setLanguage((navigator.language || 'en').slice(0, 2));
   document.title = t('app.title');
@@ -63,7 +71,7 @@ async function start(me) {
     if (e.status === 401) return showLogin();
     // names show as dashes; everything else works
   }
-  if (session) session.live.stop();
+  if (session) end(session);
   const s = { agent, names };
   session = s;
 
@@ -79,7 +87,12 @@ async function start(me) {
   const read = new ReadState(agent.id);
   const banner = h('div', { class: 'banner', role: 'status', testid: 'conn-banner', hidden: true }, t('conn.offline'));
   s.live = new Live({
-    onReady: () => { banner.hidden = true; s.workspace.resume(); s.table.refresh(); },
+    onReady: (again) => {
+      banner.hidden = true;
+      s.activity.now(); // (re)connected: the person is here, if the tab is seen
+      s.workspace.resume(); s.table.refresh();
+      if (again) refreshMe(s); // a change may have come while we were away
+    },
     onResync: () => { s.workspace.resume(); s.table.refresh(); },
     onEvent: (ev) => onEvent(s, ev),
     onHidden: (id) => s.workspace.onHidden(id),
@@ -95,6 +108,8 @@ async function start(me) {
       api.me().catch((e) => { if (e.status === 401 && session === s) showLogin(); });
     },
   });
+  // {"type":"active"} frames while the person uses the inbox (activity.js).
+  s.activity = new Activity((frame) => s.live.send(frame));
   const openConv = (id) => { location.hash = '#/c/' + id; };
   // Alerts when a conversation turns missed (missed.js); the lists tell it
   // what they loaded, so only a change seen live alerts.
@@ -103,18 +118,22 @@ async function start(me) {
   s.workspace = new Workspace({ me: agent, read, names, live: s.live, toast, missed: s.missed });
   s.table = new ConversationTable({ names, toast, onOpen: openConv, missed: s.missed });
 
+  s.changePresence = async (want) => {
+    try {
+      const ag = await api.patch('/me', { presence: want });
+      s.agent.presence = ag.presence;
+      s.away.onPresence(ag.presence, 'manual');
+    } catch (e) {
+      toast(errorText(e));
+    }
+    setPresence(s, s.agent.presence);
+  };
   s.presence = h('select', { testid: 'presence', 'aria-label': t('presence.label'), class: 'presence',
-    onChange: async () => {
-      const want = s.presence.value;
-      try {
-        const ag = await api.patch('/me', { presence: want });
-        s.agent.presence = ag.presence;
-      } catch (e) {
-        toast(errorText(e));
-      }
-      setPresence(s, s.agent.presence);
-    } },
+    onChange: () => s.changePresence(s.presence.value) },
   ['online', 'invisible', 'offline'].map((p) => h('option', { value: p }, t('presence.' + p))));
+  // Set offline for inactivity or by working hours: a banner (views/away.js).
+  s.away = new AwayNotice({ minutes: () => s.agent.awayAfterMinutes,
+    goOnline: () => s.changePresence('online'), focusAfter: () => s.presence });
   setPresence(s, agent.presence);
 
   const lang = h('select', { 'aria-label': t('lang.label'), class: 'lang', onChange: async () => {
@@ -140,8 +159,9 @@ async function start(me) {
       h('span', { class: 'me' }, agent.name),
       h('span', { class: ['presence-dot', 'p-' + agent.presence] }), s.presence, lang,
       h('button', { type: 'button', class: 'link', onClick: () => logout(s) }, t('logout'))),
-    banner, s.main, toastEl);
+    banner, s.away.banner, s.away.note, s.main, toastEl);
   route(s);
+  s.activity.start();
   s.live.start();
 }
 
@@ -149,6 +169,22 @@ function setPresence(s, p) {
   s.presence.value = p;
   const dot = root.querySelector('.presence-dot');
   if (dot) dot.className = 'presence-dot p-' + p;
+}
+
+// refreshMe reads the agent's presence and inactivity period again: after
+// a reconnect (events sent while the socket was down are not replayed) and
+// when their record changed (an admin may have set the period).
+async function refreshMe(s) {
+  try {
+    const me = await api.me();
+    if (session !== s) return;
+    s.agent.presence = me.agent.presence;
+    s.agent.awayAfterMinutes = me.agent.awayAfterMinutes;
+    setPresence(s, s.agent.presence);
+    if (s.agent.presence !== 'offline') s.away.hide();
+  } catch (e) {
+    if (e.status === 401 && session === s) showLogin();
+  }
 }
 
 function route(s) {
@@ -175,12 +211,17 @@ window.addEventListener('hashchange', () => { if (session) route(session); });
 function onEvent(s, ev) {
   switch (ev.type) {
     case 'agent.presence':
-      if (ev.agentId === s.agent.id) { s.agent.presence = ev.presence; setPresence(s, ev.presence); }
+      if (ev.agentId === s.agent.id) {
+        s.agent.presence = ev.presence;
+        setPresence(s, ev.presence);
+        s.away.onPresence(ev.presence, ev.reason || 'manual'); // older events carry no reason
+      }
       break;
     case 'agent.changed':
     case 'agent.deleted':
     case 'line.changed':
     case 'line.deleted':
+      if (ev.type === 'agent.changed' && ev.agentId === s.agent.id) refreshMe(s);
       clearTimeout(s.dirTimer);
       s.dirTimer = setTimeout(() => s.names.load().catch(() => {}), 300);
       break;

@@ -27,6 +27,19 @@ const S = {
   'lang.label': ['Language', 'Sprache', 'Język', 'Язык'],
   'logout': ['Sign out', 'Abmelden', 'Wyloguj', 'Выйти'],
   'conn.offline': ['Connection lost — reconnecting…', 'Verbindung unterbrochen — wird wiederhergestellt…', 'Utracono połączenie — ponowne łączenie…', 'Соединение потеряно — переподключение…'],
+  // inactivity (activity.js, views/away.js); plural forms by Intl.PluralRules (tp)
+  'away.inactivity.one': ['You were set offline after {n} minute without activity.', 'Sie wurden nach {n} Minute ohne Aktivität auf offline gesetzt.', 'Twój status zmieniono na offline po {n} minucie bez aktywności.', 'Вам установлен статус «Не в сети» после {n} минуты без активности.'],
+  'away.inactivity.few': ['You were set offline after {n} minutes without activity.', 'Sie wurden nach {n} Minuten ohne Aktivität auf offline gesetzt.', 'Twój status zmieniono na offline po {n} minutach bez aktywności.', 'Вам установлен статус «Не в сети» после {n} минут без активности.'],
+  'away.inactivity.many': ['You were set offline after {n} minutes without activity.', 'Sie wurden nach {n} Minuten ohne Aktivität auf offline gesetzt.', 'Twój status zmieniono na offline po {n} minutach bez aktywności.', 'Вам установлен статус «Не в сети» после {n} минут без активности.'],
+  'away.inactivity.other': ['You were set offline after {n} minutes without activity.', 'Sie wurden nach {n} Minuten ohne Aktivität auf offline gesetzt.', 'Twój status zmieniono na offline po {n} minuty bez aktywności.', 'Вам установлен статус «Не в сети» после {n} минуты без активности.'],
+  'away.inactivityAny': ['You were set offline after a period without activity.', 'Sie wurden nach einer Zeit ohne Aktivität auf offline gesetzt.', 'Twój status zmieniono na offline po okresie bez aktywności.', 'Вам установлен статус «Не в сети» после периода без активности.'],
+  'away.goOnline': ['Go online', 'Online gehen', 'Przejdź do trybu online', 'Выйти в сеть'],
+  'away.hours': ['Set offline: outside your working hours', 'Auf offline gesetzt: außerhalb Ihrer Arbeitszeiten', 'Ustawiono status offline: poza Twoimi godzinami pracy', 'Статус «Не в сети»: вне вашего рабочего времени'],
+  'away.dismiss': ['Dismiss', 'Ausblenden', 'Zamknij', 'Скрыть'],
+  'away.min.one': ['{n} minute', '{n} Minute', '{n} minuta', '{n} минута'],
+  'away.min.few': ['{n} minutes', '{n} Minuten', '{n} minuty', '{n} минуты'],
+  'away.min.many': ['{n} minutes', '{n} Minuten', '{n} minut', '{n} минут'],
+  'away.min.other': ['{n} minutes', '{n} Minuten', '{n} minuty', '{n} минуты'],
   'list.new': ['New requests', 'Neue Anfragen', 'Nowe zgłoszenia', 'Новые обращения'],
   'list.mine': ['My conversations', 'Meine Konversationen', 'Moje rozmowy', 'Мои диалоги'],
   'list.empty': ['Nothing here.', 'Nichts vorhanden.', 'Brak.', 'Пусто.'],
@@ -204,6 +217,14 @@ export function t(key, vars) {
   let s = row ? row[current] : key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   return s;
+}
+
+// tp translates the plural form of key for the number n ({n} is filled):
+// key.one, key.few, key.many or key.other, as the language's rules pick.
+export function tp(key, n, vars) {
+  let form = 'other';
+  try { form = new Intl.PluralRules(LANGS[current]).select(n); } catch { /* other */ }
+  return t(S[key + '.' + form] ? key + '.' + form : key + '.other', { n, ...vars });
 }
 
 export const languageNames = { en: 'English', de: 'Deutsch', pl: 'Polski', ru: 'Русский' };

@@ -87,7 +87,10 @@ export class Live {
   }
 
   // send delivers a frame if connected; frames are hints, never queued.
+  // It says whether the frame went out.
   send(frame) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
   }
 }

@@ -1,12 +1,13 @@
-// Settings › My profile: name and language, presence mode and own working
-// hours, the password (the current one is asked; other sessions end), and
-// notification preferences.
+// Settings › My profile: name and language, presence mode, going offline
+// after inactivity and own working hours, the password (the current one is
+// asked; other sessions end), and notification preferences.
 import { api } from '../api.js';
 import { t, languages, languageNames } from '../i18n.js';
 import { setNotifyPrefs } from '../notify.js';
 import { h, replace, errorText } from './dom.js';
 import { field, check, input, options, clearErrors, fieldError, showError, formError, statusLine, flash, busy } from './settings-form.js';
 import { HoursEditor, presenceField } from './settings-hours.js';
+import { awayField } from './away.js';
 
 export class ProfilePage {
   // opts: me (the signed-in agent, kept up to date), toast(text)
@@ -48,11 +49,13 @@ export class ProfilePage {
     return form;
   }
 
-  // presence: manual or automatic by business hours, and the agent's own
-  // hours (without them, an automatic agent follows their lines' hours).
+  // presence: manual or automatic by business hours, going offline after
+  // inactivity, and the agent's own hours (without them, an automatic
+  // agent follows their lines' hours).
   presence() {
     const me = this.me;
     const mode = presenceField(me.presenceMode);
+    const away = awayField(me.awayAfterMinutes);
     const hours = new HoursEditor(me.businessHours, {
       legend: t('set.hours.own'), enabledLabel: t('set.hours.ownEnabled'),
       hint: t('set.hours.followLines'), offNote: t('set.hours.offOwn'),
@@ -64,14 +67,14 @@ export class ProfilePage {
       if (!hours.validate()) return;
       busy(form.querySelector('[type=submit]'), async () => {
         try {
-          const ag = await api.patch('/me', { presenceMode: mode.select.value, businessHours: hours.value() });
+          const ag = await api.patch('/me', { presenceMode: mode.select.value, awayAfterMinutes: Number(away.select.value), businessHours: hours.value() });
           Object.assign(me, ag);
           flash(note, t('set.saved'));
         } catch (err) { showError(form, err); }
       });
     } },
     h('h3', null, t('set.presence.title')),
-    mode, hours.el,
+    mode, away, hours.el,
     formError(),
     h('div', { class: 'set-actions' }, h('button', { type: 'submit', class: 'primary', testid: 'presence-save' }, t('set.save')), note));
     return form;
