@@ -110,7 +110,7 @@ type pinger interface {
 }
 
 // newHTTP builds the Fiber app with the operational endpoints.
-func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App {
+func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger, conns *connTracker) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName: "switchboard",
 		// Values from the request (route parameters, headers) are copied:
@@ -135,6 +135,8 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger) *fiber.App 
 		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
 		TrustedProxies:          cfg.TrustedProxies,
 	})
+	app.Server().ConnState = conns.hook
+	app.Use(conns.middleware)
 	app.Use(recover.New())
 	// A refused body is drained up to the largest upload a client may send.
 	app.Use(httperr.LimitBodies(cfg.BodyLimit, cfg.MaxFileSize*files.MaxFilesPerUpload+1<<20, isUpload))

@@ -101,7 +101,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		// listener is what stops it.
 		_ = ln.Close()
 		if err != nil {
-			return fmt.Errorf("http shutdown: %w", err)
+			return fmt.Errorf("http shutdown: %w; still busy: %s", err, parts.conns.busy())
 		}
 		return nil
 	})

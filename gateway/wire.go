@@ -23,6 +23,7 @@ type parts struct {
 	widget    *widget.Widget
 	scheduler *scheduler.Scheduler
 	missed    *scheduler.Missed
+	conns     *connTracker
 	hours     *scheduler.Hours
 	agents    *api.API
 }
@@ -51,7 +52,8 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		return parts{}, boot, err
 	}
 
-	app := newHTTP(cfg, log, m, store)
+	conns := newConnTracker()
+	app := newHTTP(cfg, log, m, store, conns)
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestCompression, Next: func(c *fiber.Ctx) bool { return !isAsset(c.Path()) }}))
 	agents := api.New(svc, api.Config{
 		SessionTTL:       cfg.SessionTTL,
@@ -98,7 +100,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
 	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
 	hours := scheduler.NewHours(svc, hub, svc.Now, log.With("component", "hours"))
-	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, agents: agents}, boot, nil
+	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, agents: agents, conns: conns}, boot, nil
 }
 
 func isAsset(path string) bool {

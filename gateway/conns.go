@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+)
+
+// connTracker knows, for every open HTTP connection, its state and the
+// request it is serving, so that a shutdown that runs out of time can say
+// which requests held it up.
+type connTracker struct {
+	mu    sync.Mutex
+	conns map[net.Conn]*connInfo
+}
+
+type connInfo struct {
+	state fasthttp.ConnState
+	since time.Time
+	req   string // method and path of the request being served or last served
+}
+
+func newConnTracker() *connTracker { return &connTracker{conns: map[net.Conn]*connInfo{}} }
+
+// hook is the server's ConnState hook.
+func (t *connTracker) hook(c net.Conn, s fasthttp.ConnState) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch s {
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		delete(t.conns, c)
+	default:
+		ci := t.conns[c]
+		if ci == nil {
+			ci = &connInfo{}
+			t.conns[c] = ci
+		}
+		ci.state, ci.since = s, time.Now()
+	}
+}
+
+// middleware records the request each connection serves.
+func (t *connTracker) middleware(c *fiber.Ctx) error {
+	conn := c.Context().Conn()
+	req := c.Method() + " " + c.Path()
+	t.mu.Lock()
+	if ci := t.conns[conn]; ci != nil {
+		ci.req = req
+	}
+	t.mu.Unlock()
+	return c.Next()
+}
+
+// busy describes the connections that are not idle, longest first.
+func (t *connTracker) busy() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	type row struct {
+		d    time.Duration
+		desc string
+	}
+	var rows []row
+	for c, ci := range t.conns {
+		if ci.state == fasthttp.StateIdle {
+			continue
+		}
+		d := time.Since(ci.since)
+		rows = append(rows, row{d, fmt.Sprintf("%s %s for %s (%s)", c.RemoteAddr(), ci.state, d.Round(time.Millisecond), ci.req)})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].d > rows[j].d })
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.desc
+	}
+	return strings.Join(out, "; ")
+}
