@@ -11,6 +11,9 @@ type Actor struct {
 	// System actors are the product's own workers (widget, connectors,
 	// scheduler): they may do anything.
 	System bool
+	// Rescue: an invisible agent who asked to be offered the missed
+	// conversations of their lines when online agents are slow.
+	Rescue bool
 }
 
 // System is the actor for the product's own workers.
@@ -18,7 +21,8 @@ var System = Actor{System: true, Role: RoleAdmin, Name: "system"}
 
 // ActorFor builds the actor of a signed-in agent.
 func ActorFor(a *Agent) Actor {
-	return Actor{AgentID: a.ID, Name: a.Name, Role: a.Role, GroupIDs: a.GroupIDs}
+	return Actor{AgentID: a.ID, Name: a.Name, Role: a.Role, GroupIDs: a.GroupIDs,
+		Rescue: a.Presence == PresenceInvisible && a.RescueWhileInvisible}
 }
 
 // SeesAll reports whether the actor sees every conversation.
@@ -57,5 +61,13 @@ func (a Actor) offered(c *Conversation, l *Line) bool {
 // to them. Callers that cache lines (the agent websocket) use it to apply
 // the same rule as the service.
 func (a Actor) CanSee(c *Conversation, l *Line) bool {
-	return a.SeesAll() || c.AgentID == a.AgentID || a.offered(c, l)
+	return a.SeesAll() || c.AgentID == a.AgentID || a.offered(c, l) || a.rescues(c, l)
+}
+
+// rescues reports whether an invisible rescuer is offered c: an active
+// conversation marked missed on a line whose queue they are in, whoever
+// it is assigned to (the Brevo seed's "notify me of new chats while
+// invisible if online agents are slow"). Answering it takes it.
+func (a Actor) rescues(c *Conversation, l *Line) bool {
+	return a.Rescue && c.MissedAt != nil && c.Status.Active() && a.InQueue(l)
 }

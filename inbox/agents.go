@@ -31,6 +31,8 @@ type AgentInput struct {
 	PresenceMode     *PresenceMode  `json:"presenceMode"`
 	BusinessHours    *BusinessHours `json:"businessHours"`
 	AwayAfterMinutes *int           `json:"awayAfterMinutes"`
+	// RescueWhileInvisible: see Agent.
+	RescueWhileInvisible *bool `json:"rescueWhileInvisible"`
 	// Reason says why the presence changes (for its event); manual when
 	// empty. Set by the product, never from a request.
 	Reason PresenceReason `json:"-"`
@@ -116,6 +118,9 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 			return err
 		}
 		ag.BusinessHours = *in.BusinessHours
+	}
+	if in.RescueWhileInvisible != nil {
+		ag.RescueWhileInvisible = *in.RescueWhileInvisible
 	}
 	if in.AwayAfterMinutes != nil {
 		if m := *in.AwayAfterMinutes; m != AwayNever && (m < 0 || m > MaxAwayAfterMinutes) {

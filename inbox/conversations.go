@@ -12,7 +12,7 @@ const maxUpdateAttempts = 50
 
 // sees reports whether the actor may see the conversation.
 func (s *Service) sees(ctx context.Context, a Actor, c *Conversation) (bool, error) {
-	if a.SeesAll() || c.AgentID != "" {
+	if a.SeesAll() || (c.AgentID != "" && !(a.Rescue && c.MissedAt != nil)) {
 		return a.CanSee(c, nil), nil // no line needed
 	}
 	l, err := s.Line(ctx, c.LineID)

@@ -108,8 +108,14 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		}
 		return nil, false, conflict("conversation is %s", c.Status)
 	}
+	// An invisible rescuer answering a missed conversation takes it (it
+	// could see it only as a rescue: loadConversation checked).
+	rescue := false
 	if c.AgentID != "" && c.AgentID != a.AgentID && in.AuthorKind == AuthorAgent && !a.SeesAll() {
-		return nil, false, ErrForbidden
+		if !a.Rescue || c.MissedAt == nil || in.Comment {
+			return nil, false, ErrForbidden
+		}
+		rescue = true
 	}
 	m = &Message{
 		ID: messageID(convID, in.ClientID), ConversationID: convID, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
@@ -150,6 +156,9 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 			}
 		}
 		c.Seq = max(c.Seq, m.Seq)
+		if rescue && m.AuthorKind == AuthorAgent {
+			c.AgentID = m.AuthorID
+		}
 		c.applyMessage(m)
 		return nil
 	})

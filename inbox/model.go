@@ -168,6 +168,10 @@ type Agent struct {
 	// long without activity in the inbox: 0 means DefaultAwayAfterMinutes,
 	// AwayNever never (AwayAfter).
 	AwayAfterMinutes int `bson:"awayAfterMinutes,omitempty" json:"awayAfterMinutes"`
+	// RescueWhileInvisible: while invisible, the agent is offered the
+	// missed conversations of their lines, and answering one takes it
+	// (access.go, "rescue").
+	RescueWhileInvisible bool `bson:"rescueWhileInvisible,omitempty" json:"rescueWhileInvisible"`
 	// Notifications are the agent's own alert preferences (profile.go).
 	Notifications NotifyPrefs `bson:"notify" json:"notifications"`
 }

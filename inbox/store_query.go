@@ -85,14 +85,19 @@ func (s *Store) visibleTo(ctx context.Context, a Actor, q bson.M) (bson.M, error
 //	c.AgentID == a.AgentID                                  their own
 //	offered: c.AgentID == "", c.GroupID in a.GroupIDs       their groups' unassigned
 //	offered: c.AgentID == "", c.GroupID == "", a.InQueue(l) their lines' unassigned
+//	rescued: a.Rescue, c.MissedAt set, active, a.InQueue(l)  missed, for a rescuer
 //
 // TestListShowsWhatCanSeeAllows holds the two to the same answers.
 func visibleFilter(a Actor, queueLines []string) bson.M {
-	return bson.M{"$or": bson.A{
+	or := bson.A{
 		bson.M{"agentId": a.AgentID},
 		bson.M{"agentId": "", "groupId": bson.M{"$in": nonNil(a.GroupIDs)}},
 		bson.M{"agentId": "", "groupId": "", "lineId": bson.M{"$in": nonNil(queueLines)}},
-	}}
+	}
+	if a.Rescue { // rescued: missed, active, on a line they work
+		or = append(or, bson.M{"missedAt": bson.M{"$ne": nil}, "statusCode": activeStatus(), "lineId": bson.M{"$in": nonNil(queueLines)}})
+	}
+	return bson.M{"$or": or}
 }
 
 func in[T any](field string, vs []T, q bson.M) {

@@ -167,7 +167,8 @@ func (f *ConversationFilter) matcher(a Actor, queue []string, seesAll bool) func
 	inList := func(vs []string, v string) bool { return len(vs) == 0 || slices.Contains(vs, v) }
 	return func(c *Conversation) bool {
 		if !seesAll && c.AgentID != a.AgentID &&
-			(c.AgentID != "" || !(slices.Contains(a.GroupIDs, c.GroupID) || (c.GroupID == "" && slices.Contains(queue, c.LineID)))) {
+			(c.AgentID != "" || !(slices.Contains(a.GroupIDs, c.GroupID) || (c.GroupID == "" && slices.Contains(queue, c.LineID)))) &&
+			!(a.Rescue && c.MissedAt != nil && c.StatusCode <= 6 && slices.Contains(queue, c.LineID)) {
 			return false
 		}
 		if f.Number > 0 && c.Number != f.Number {

@@ -122,6 +122,7 @@ func TestWorkingSetListsAsTheStore(t *testing.T) {
 		{AgentID: "a1", Role: inbox.RoleAgent, Name: "direct"},
 		{AgentID: "a2", Role: inbox.RoleAgent, GroupIDs: []string{"g1"}, Name: "via group"},
 		{AgentID: "a9", Role: inbox.RoleAgent, GroupIDs: []string{"g2"}, Name: "group only"},
+		{AgentID: "a8", Role: inbox.RoleAgent, GroupIDs: []string{"g1"}, Name: "invisible rescuer", Rescue: true},
 	}
 	ids := func(cs []inbox.Conversation) []string {
 		out := make([]string, len(cs))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/inbox"
 )
@@ -20,7 +21,10 @@ type wsAccess struct {
 	convs map[string]wsRef
 }
 
-type wsRef struct{ agent, group, line string }
+type wsRef struct {
+	agent, group, line string
+	missed             bool // marked missed and active: what a rescuer is offered
+}
 
 func newWSAccess(svc *inbox.Service, me inbox.Actor) *wsAccess {
 	return &wsAccess{svc: svc, me: me, lines: map[string]*inbox.Line{}, convs: map[string]wsRef{}}
@@ -59,14 +63,19 @@ func (ac *wsAccess) load(ctx context.Context) error {
 }
 
 func (ac *wsAccess) sees(r wsRef) bool {
-	return ac.me.CanSee(&inbox.Conversation{AgentID: r.agent, GroupID: r.group, LineID: r.line}, ac.lines[r.line])
+	c := &inbox.Conversation{AgentID: r.agent, GroupID: r.group, LineID: r.line}
+	if r.missed {
+		missed := time.Time{}
+		c.MissedAt, c.Status = &missed, inbox.StatusWaiting
+	}
+	return ac.me.CanSee(c, ac.lines[r.line])
 }
 
 func (ac *wsAccess) remember(c *inbox.Conversation) wsRef {
 	if len(ac.convs) >= wsCacheMax {
 		clear(ac.convs) // forgotten ones are looked up again
 	}
-	r := wsRef{agent: c.AgentID, group: c.GroupID, line: c.LineID}
+	r := wsRef{agent: c.AgentID, group: c.GroupID, line: c.LineID, missed: c.MissedAt != nil && c.Status.Active()}
 	ac.convs[c.ID] = r
 	return r
 }
@@ -127,7 +136,7 @@ func (ac *wsAccess) reloadMe(ctx context.Context) (changed bool, err error) {
 	next := inbox.ActorFor(ag)
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
-	changed = next.Role != ac.me.Role || !slices.Equal(slices.Sorted(slices.Values(next.GroupIDs)), slices.Sorted(slices.Values(ac.me.GroupIDs)))
+	changed = next.Role != ac.me.Role || next.Rescue != ac.me.Rescue || !slices.Equal(slices.Sorted(slices.Values(next.GroupIDs)), slices.Sorted(slices.Values(ac.me.GroupIDs)))
 	ac.me = next
 	return changed, nil
 }

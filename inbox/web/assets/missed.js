@@ -65,17 +65,22 @@ export class MissedWatch {
     announceMissed(c, this.onOpen);
   }
 
-  // concerns: the agent is online and works this conversation.
+  // concerns: the agent is on duty (online, or invisible as a rescuer) and
+  // works this conversation.
   concerns(c) {
-    if (!isActive(c) || this.me.presence !== 'online') return false;
+    // Online agents; and invisible ones who asked to rescue missed chats.
+    const onDuty = this.me.presence === 'online' || (this.me.presence === 'invisible' && this.me.rescueWhileInvisible);
+    if (!isActive(c) || !onDuty) return false;
     // The directory follows changes of role and groups made by an admin.
     const me = (this.names.agentMap && this.names.agentMap.get(this.me.id)) || this.me;
     if (me.role === 'supervisor' || me.role === 'admin') return true;
-    if (c.agentId) return c.agentId === this.me.id;
     const groups = me.groupIds || [];
-    if (c.groupId) return groups.includes(c.groupId);
     const line = this.names.lineMap && this.names.lineMap.get(c.lineId);
-    if (!line) return false;
-    return (line.agentIds || []).includes(this.me.id) || (line.groupIds || []).some((g) => groups.includes(g));
+    const onLine = !!line && ((line.agentIds || []).includes(this.me.id) || (line.groupIds || []).some((g) => groups.includes(g)));
+    // A rescuer is told of every missed conversation of their lines.
+    if (this.me.presence === 'invisible') return onLine;
+    if (c.agentId) return c.agentId === this.me.id;
+    if (c.groupId) return groups.includes(c.groupId);
+    return onLine;
   }
 }

@@ -56,6 +56,8 @@ export class ProfilePage {
     const me = this.me;
     const mode = presenceField(me.presenceMode);
     const away = awayField(me.awayAfterMinutes);
+    // Brevo's "notify me of new chats while invisible if online agents are slow".
+    const rescue = check(t('set.presence.rescue'), !!me.rescueWhileInvisible, { name: 'rescueWhileInvisible', testid: 'rescue-invisible' });
     const hours = new HoursEditor(me.businessHours, {
       legend: t('set.hours.own'), enabledLabel: t('set.hours.ownEnabled'),
       hint: t('set.hours.followLines'), offNote: t('set.hours.offOwn'),
@@ -67,14 +69,14 @@ export class ProfilePage {
       if (!hours.validate()) return;
       busy(form.querySelector('[type=submit]'), async () => {
         try {
-          const ag = await api.patch('/me', { presenceMode: mode.select.value, awayAfterMinutes: Number(away.select.value), businessHours: hours.value() });
+          const ag = await api.patch('/me', { presenceMode: mode.select.value, awayAfterMinutes: Number(away.select.value), rescueWhileInvisible: rescue.box.checked, businessHours: hours.value() });
           Object.assign(me, ag);
           flash(note, t('set.saved'));
         } catch (err) { showError(form, err); }
       });
     } },
     h('h3', null, t('set.presence.title')),
-    mode, away, hours.el,
+    mode, away, rescue, h('p', { class: 'hint' }, t('set.presence.rescueHint')), hours.el,
     formError(),
     h('div', { class: 'set-actions' }, h('button', { type: 'submit', class: 'primary', testid: 'presence-save' }, t('set.save')), note));
     return form;
