@@ -460,3 +460,32 @@ func TestWSOfferedThroughAGroupAndResyncWhenGroupsChange(t *testing.T) {
 		return isEvent(inbox.EventMessageCreated, conv.ID)(f) && f.Event.Message.Text == "hello?"
 	})
 }
+
+// TestWSRescuerGetsMissedConversations: an invisible agent who opted in to
+// rescue gets a conversation of their line over the websocket once it is
+// missed (though another agent has it), and not before.
+func TestWSRescuerGetsMissedConversations(t *testing.T) {
+	w := newWSHarness(t)
+	ann := w.agentSession("Ann Agent", inbox.RoleAgent)
+	bob := w.agentSession("Bob Agent", inbox.RoleAgent)
+	line := w.seedLine("Shop", ann.agent.ID, bob.agent.ID)
+	conv := w.openIncoming(line.ID, "Alice", "hello")
+	w.assign(conv.ID, ann.agent.ID)
+	yes, invisible := true, inbox.PresenceInvisible
+	if _, err := w.svc.UpdateAgent(context.Background(), inbox.System, bob.agent.ID,
+		inbox.AgentInput{Presence: &invisible, RescueWhileInvisible: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	wb := w.connect("bob", bob)
+	w.clientWrites(conv.ID, "anyone?")
+	time.Sleep(200 * time.Millisecond)
+	wb.never("an event of Ann's conversation before it is missed", about(conv.ID))
+	w.clock.Advance(31 * time.Second)
+	if ok, err := w.svc.MarkMissed(context.Background(), conv.ID); err != nil || !ok {
+		t.Fatalf("mark missed: %v %v", ok, err)
+	}
+	got := wb.wait(2*time.Second, isEvent(inbox.EventConversationUpdated, conv.ID))
+	if got.Event.Conversation == nil || got.Event.Conversation.MissedAt == nil {
+		t.Fatalf("the rescuer got %v, want the conversation marked missed", got)
+	}
+}
