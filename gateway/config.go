@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
+	"github.com/switchboard-chat/switchboard/connectors/email"
 )
 
 // Config is every setting of the gateway, read from the environment.
@@ -71,6 +72,10 @@ type Config struct {
 	// LeaseTTL: how long a node's lease on the scheduler lasts without
 	// renewal, so how soon another node takes over after it died.
 	LeaseTTL time.Duration
+	// SMTPURL and SMTPFrom: the mail server the gateway's own notices go
+	// out through (transcripts); unset, it sends no mail.
+	SMTPURL  string
+	SMTPFrom string
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -214,6 +219,8 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		LoginAlertFailures:         e.integer("SWITCHBOARD_LOGIN_ALERT_FAILURES", 20, 1, 1_000_000),
 		PresenceGrace:              e.duration("SWITCHBOARD_PRESENCE_GRACE", 2*time.Minute),
 		LeaseTTL:                   e.duration("SWITCHBOARD_LEASE_TTL", 15*time.Second),
+		SMTPURL:                    e.secret("SWITCHBOARD_SMTP_URL"),
+		SMTPFrom:                   e.str("SWITCHBOARD_SMTP_FROM", ""),
 		VisitorUploadQuota:         e.size("SWITCHBOARD_VISITOR_UPLOAD_QUOTA", 50<<20),
 		LineUploadQuota:            e.size("SWITCHBOARD_LINE_UPLOAD_QUOTA", 2<<30),
 		UploadOrphanTTL:            e.duration("SWITCHBOARD_UPLOAD_ORPHAN_TTL", 24*time.Hour),
@@ -237,6 +244,13 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 	}
 	if c.MaxFileSize > 1<<30 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_MAX_FILE_SIZE: at most 1GiB"))
+	}
+	if c.SMTPURL != "" {
+		if _, err := email.NewSender(c.SMTPURL, c.SMTPFrom); err != nil {
+			e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_SMTP_URL / SWITCHBOARD_SMTP_FROM: %w", err))
+		}
+	} else if c.SMTPFrom != "" {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_SMTP_FROM: set SWITCHBOARD_SMTP_URL too, or no mail is sent"))
 	}
 	if c.LeaseTTL > 0 && c.LeaseTTL < 3*time.Second {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_LEASE_TTL: at least 3s"))

@@ -60,6 +60,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"SWITCHBOARD_DEMO":                   "maybe",
 		"SWITCHBOARD_CLOSE_EXPIRED_SCHEDULE": "every now and then",
 		"SWITCHBOARD_ADMIN_PASSWORD_FILE":    "/nonexistent",
+		"SWITCHBOARD_AUTO_CLOSE_SCHEDULE":    "hourly-ish",
+		"SWITCHBOARD_REOFFER_SCHEDULE":       "often",
+		"SWITCHBOARD_LEASE_TTL":              "1s",
+		"SWITCHBOARD_SMTP_URL":               "mail.example.com",
+		"SWITCHBOARD_SMTP_FROM":              "noreply@example.com", // without a server
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadConfig(envOf(map[string]string{name: value}), func(string) ([]byte, error) { return nil, errors.New("no such file") })

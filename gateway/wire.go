@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/switchboard-chat/switchboard/connectors/email"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/api"
 	"github.com/switchboard-chat/switchboard/inbox/files"
@@ -25,6 +26,7 @@ type parts struct {
 	missed    *scheduler.Missed
 	conns     *connTracker
 	hours     *scheduler.Hours
+	outbox    *inbox.Outbox // nil without a mail server
 	agents    *api.API
 }
 
@@ -33,11 +35,21 @@ type parts struct {
 func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.Store, m *metrics) (parts, bootInfo, error) {
 	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc}, log)
 	hub := realtime.NewHub()
+	// Mail the gateway sends on its own goes through SWITCHBOARD_SMTP_URL,
+	// from the durable outbox (checked by LoadConfig).
+	var mailer *email.Sender
+	if cfg.SMTPURL != "" {
+		var err error
+		if mailer, err = email.NewSender(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
+			return parts{}, bootInfo{}, err
+		}
+	}
 	svc := inbox.NewService(store, inbox.Options{
 		Events:       inbox.MultiSink{events, hub},
 		Logger:       log,
 		Limits:       inbox.Limits{MessageChars: cfg.MessageMaxChars},
 		PasswordCost: cfg.PasswordCost,
+		Transcripts:  mailer != nil,
 	})
 	boot, err := bootstrap(ctx, svc, cfg)
 	if err != nil {
@@ -100,7 +112,11 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
 	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
 	hours := scheduler.NewHours(svc, hub, svc.Now, log.With("component", "hours"))
-	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, agents: agents, conns: conns}, boot, nil
+	var outbox *inbox.Outbox
+	if mailer != nil {
+		outbox = inbox.NewOutbox(store, mailer, svc.Now, log.With("component", "outbox"))
+	}
+	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns}, boot, nil
 }
 
 func isAsset(path string) bool {

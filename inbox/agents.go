@@ -31,8 +31,9 @@ type AgentInput struct {
 	PresenceMode     *PresenceMode  `json:"presenceMode"`
 	BusinessHours    *BusinessHours `json:"businessHours"`
 	AwayAfterMinutes *int           `json:"awayAfterMinutes"`
-	// RescueWhileInvisible: see Agent.
+	// RescueWhileInvisible and EmailTranscripts: see Agent.
 	RescueWhileInvisible *bool `json:"rescueWhileInvisible"`
+	EmailTranscripts     *bool `json:"emailTranscripts"`
 	// Reason says why the presence changes (for its event); manual when
 	// empty. Set by the product, never from a request.
 	Reason PresenceReason `json:"-"`
@@ -118,6 +119,12 @@ func (s *Service) applyAgentInput(ctx context.Context, ag *Agent, in AgentInput)
 			return err
 		}
 		ag.BusinessHours = *in.BusinessHours
+	}
+	if in.EmailTranscripts != nil {
+		if *in.EmailTranscripts && !s.transcripts {
+			return invalid("emailTranscripts", "this gateway has no mail server to send them (SWITCHBOARD_SMTP_URL)")
+		}
+		ag.EmailTranscripts = *in.EmailTranscripts
 	}
 	if in.RescueWhileInvisible != nil {
 		ag.RescueWhileInvisible = *in.RescueWhileInvisible

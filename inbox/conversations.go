@@ -51,6 +51,7 @@ func (s *Service) Conversation(ctx context.Context, a Actor, id string) (*Conver
 // is unlocked (slotFreed).
 func (s *Service) mutate(ctx context.Context, a Actor, id string, fn func(c *Conversation, now time.Time) error) (*Conversation, error) {
 	freed := ""
+	var ended *Conversation
 	c, err := func() (*Conversation, error) {
 		defer s.convLocks.Lock(id)()
 		return s.mutateLocked(ctx, a, id, func(c *Conversation, now time.Time) error {
@@ -58,15 +59,23 @@ func (s *Service) mutate(ctx context.Context, a Actor, id string, fn func(c *Con
 			if err := fn(c, now); err != nil {
 				return err
 			}
-			freed = ""
-			if was && !c.Status.Active() && agent != "" {
-				freed = agent
+			freed, ended = "", nil
+			if was && !c.Status.Active() {
+				ended = c
+				if agent != "" {
+					freed = agent
+				}
 			}
 			return nil
 		})
 	}()
 	if err == nil && freed != "" {
 		s.slotFreed(ctx, freed)
+	}
+	if err == nil && ended != nil {
+		if err := s.queueTranscripts(ctx, ended); err != nil {
+			s.log.Error("queue transcripts", "conversation", ended.ID, "err", err)
+		}
 	}
 	return c, err
 }

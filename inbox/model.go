@@ -172,6 +172,9 @@ type Agent struct {
 	// missed conversations of their lines, and answering one takes it
 	// (access.go, "rescue").
 	RescueWhileInvisible bool `bson:"rescueWhileInvisible,omitempty" json:"rescueWhileInvisible"`
+	// EmailTranscripts: the agent gets the transcript of every missed or
+	// unanswered conversation of their lines by e-mail (outbox.go).
+	EmailTranscripts bool `bson:"emailTranscripts,omitempty" json:"emailTranscripts"`
 	// Notifications are the agent's own alert preferences (profile.go).
 	Notifications NotifyPrefs `bson:"notify" json:"notifications"`
 }

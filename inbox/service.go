@@ -37,17 +37,21 @@ type Options struct {
 	Limits Limits
 	// PasswordCost is the bcrypt cost; tests lower it.
 	PasswordCost int
+	// Transcripts says the gateway can send mail (an outbox worker runs):
+	// agents may ask for transcripts of missed conversations (outbox.go).
+	Transcripts bool
 }
 
 // Service performs the inbox's operations: it checks permissions, applies
 // status transitions, stores the result and publishes an event.
 type Service struct {
-	store  *Store
-	now    func() time.Time
-	events EventSink
-	log    *slog.Logger
-	limits Limits
-	cost   int
+	store       *Store
+	now         func() time.Time
+	events      EventSink
+	log         *slog.Logger
+	limits      Limits
+	transcripts bool
+	cost        int
 	// load remembers agents' active conversation counts for routing.
 	load loadCache
 	// convLocks serialises changes to one conversation within the process.
@@ -66,7 +70,7 @@ type Service struct {
 
 // NewService builds the service over a connected store.
 func NewService(store *Store, o Options) *Service {
-	s := &Service{store: store, now: o.Clock, events: o.Events, log: o.Logger, limits: o.Limits, cost: o.PasswordCost}
+	s := &Service{store: store, now: o.Clock, events: o.Events, log: o.Logger, limits: o.Limits, cost: o.PasswordCost, transcripts: o.Transcripts}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -46,6 +46,8 @@ type Store struct {
 	// leases are held by the nodes for work that runs on one at a time
 	// (store_leases.go).
 	leases *mongo.Collection
+	// outbox holds mail to send (store_outbox.go).
+	outbox *mongo.Collection
 	// meta keeps the store's own state: whether the last run ended
 	// cleanly (store_recovery.go).
 	meta *mongo.Collection
@@ -119,6 +121,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		blocks:        db.Collection("blocks"),
 		meta:          db.Collection("meta"),
 		leases:        db.Collection("leases"),
+		outbox:        db.Collection("outbox"),
 		exclusive:     o.Exclusive,
 	}, nil
 }

@@ -53,6 +53,9 @@ type loginRequest struct {
 type Me struct {
 	Agent     *inbox.Agent `json:"agent"`
 	CSRFToken string       `json:"csrfToken"`
+	// Mail says the gateway can send e-mail (SWITCHBOARD_SMTP_URL): agents
+	// may ask for transcripts.
+	Mail bool `json:"mail"`
 }
 
 func (a *API) login(c *fiber.Ctx) error {
@@ -154,7 +157,7 @@ func (a *API) logout(c *fiber.Ctx) error {
 
 func (a *API) me(c *fiber.Ctx) error {
 	p := who(c)
-	return c.JSON(Me{Agent: p.agent, CSRFToken: p.session.CSRF})
+	return c.JSON(Me{Agent: p.agent, CSRFToken: p.session.CSRF, Mail: a.svc.SendsMail()})
 }
 
 func (a *API) updateMe(c *fiber.Ctx) error {

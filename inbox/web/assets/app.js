@@ -62,6 +62,8 @@ class Directory {
 async function start(me) {
   setCSRF(me.csrfToken);
   const agent = me.agent;
+  // Whether the gateway can send mail (the profile offers transcripts only then).
+  agent.serverSendsMail = !!me.mail;
   setLanguage(agent.language || 'en');
   document.title = t('app.title');
   const names = new Directory();

@@ -58,6 +58,9 @@ export class ProfilePage {
     const away = awayField(me.awayAfterMinutes);
     // Brevo's "notify me of new chats while invisible if online agents are slow".
     const rescue = check(t('set.presence.rescue'), !!me.rescueWhileInvisible, { name: 'rescueWhileInvisible', testid: 'rescue-invisible' });
+    // Offered only where the gateway has a mail server to send them.
+    const transcripts = me.serverSendsMail || me.emailTranscripts
+      ? check(t('set.presence.transcripts'), !!me.emailTranscripts, { name: 'emailTranscripts', testid: 'email-transcripts' }) : null;
     const hours = new HoursEditor(me.businessHours, {
       legend: t('set.hours.own'), enabledLabel: t('set.hours.ownEnabled'),
       hint: t('set.hours.followLines'), offNote: t('set.hours.offOwn'),
@@ -69,14 +72,16 @@ export class ProfilePage {
       if (!hours.validate()) return;
       busy(form.querySelector('[type=submit]'), async () => {
         try {
-          const ag = await api.patch('/me', { presenceMode: mode.select.value, awayAfterMinutes: Number(away.select.value), rescueWhileInvisible: rescue.box.checked, businessHours: hours.value() });
+          const ag = await api.patch('/me', { presenceMode: mode.select.value, awayAfterMinutes: Number(away.select.value), rescueWhileInvisible: rescue.box.checked, businessHours: hours.value(),
+            ...(transcripts ? { emailTranscripts: transcripts.box.checked } : {}) });
           Object.assign(me, ag);
           flash(note, t('set.saved'));
         } catch (err) { showError(form, err); }
       });
     } },
     h('h3', null, t('set.presence.title')),
-    mode, away, rescue, h('p', { class: 'hint' }, t('set.presence.rescueHint')), hours.el,
+    mode, away, rescue, h('p', { class: 'hint' }, t('set.presence.rescueHint')),
+    transcripts, transcripts && h('p', { class: 'hint' }, t('set.presence.transcriptsHint')), hours.el,
     formError(),
     h('div', { class: 'set-actions' }, h('button', { type: 'submit', class: 'primary', testid: 'presence-save' }, t('set.save')), note));
     return form;
