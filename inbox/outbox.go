@@ -103,7 +103,7 @@ func (o *Outbox) SendDue(ctx context.Context) (int, error) {
 }
 
 // Transcripts (the Brevo seed): when a conversation that was missed, or
-// that no agent ever answered, ends, the agents of its line who asked for
+// that no agent ever answered, ends (not as spam), the agents of its line who asked for
 // it (Agent.EmailTranscripts) get its transcript by e-mail, in their
 // language.
 
@@ -119,8 +119,8 @@ var transcriptTexts = map[string]transcriptText{
 // queueTranscripts queues the transcript of c, which just ended, for the
 // agents of its line who asked for transcripts.
 func (s *Service) queueTranscripts(ctx context.Context, c *Conversation) error {
-	if !s.transcripts || (c.MissedAt == nil && c.Dates.Answered != nil) {
-		return nil
+	if !s.transcripts || c.Status == StatusSpam || (c.MissedAt == nil && c.Dates.Answered != nil) {
+		return nil // nobody wants spam by e-mail
 	}
 	l, err := s.Line(ctx, c.LineID)
 	if err != nil {
