@@ -61,3 +61,43 @@ func TestAgentScheduleOverridesTheLines(t *testing.T) {
 		t.Errorf("next change after 12:00: %s open=%v, want 18:00 opening", next, open)
 	}
 }
+
+// TestPresenceHistory: every change of an agent's presence is kept, with
+// its reason and time, for the statistics.
+func TestPresenceHistory(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx
+	f.clock.Set(t0)
+	steps := []struct {
+		p   inbox.Presence
+		why inbox.PresenceReason
+	}{{inbox.PresenceOnline, ""}, {inbox.PresenceInvisible, ""}, {inbox.PresenceOffline, inbox.ReasonInactivity}, {inbox.PresenceOnline, inbox.ReasonHours}}
+	for _, s := range steps {
+		f.clock.Advance(time.Minute)
+		if _, err := f.svc.UpdateAgent(ctx, inbox.System, f.agent.AgentID, inbox.AgentInput{Presence: &s.p, Reason: s.why}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same presence again is no change.
+	same := inbox.PresenceOnline
+	if _, err := f.svc.UpdateAgent(ctx, inbox.System, f.agent.AgentID, inbox.AgentInput{Presence: &same}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.Store().PresenceHistory(ctx, f.agent.AgentID, t0, t0.Add(time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"online manual +1m0s", "invisible manual +2m0s", "offline inactivity +3m0s", "online hours +4m0s"}
+	var have []string
+	for _, c := range got {
+		have = append(have, string(c.Presence)+" "+string(c.Reason)+" +"+c.At.Sub(t0).String())
+	}
+	if len(have) != len(want) {
+		t.Fatalf("history %q, want %q", have, want)
+	}
+	for i := range want {
+		if have[i] != want[i] {
+			t.Errorf("change %d: %q, want %q", i, have[i], want[i])
+		}
+	}
+}

@@ -206,6 +206,10 @@ func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentI
 		if reason == "" {
 			reason = ReasonManual
 		}
+		// The history statistics count time in each presence from.
+		if err := s.store.RecordPresence(ctx, &PresenceChange{ID: newID(), AgentID: id, Presence: ag.Presence, Reason: reason, At: ag.UpdatedAt}); err != nil {
+			s.log.Error("presence history", "agent", id, "err", err)
+		}
 		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence, Reason: reason})
 		if ag.Presence == PresenceOnline {
 			// Their clients are no longer missed: the wait starts again.

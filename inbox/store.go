@@ -48,6 +48,8 @@ type Store struct {
 	leases *mongo.Collection
 	// outbox holds mail to send (store_outbox.go).
 	outbox *mongo.Collection
+	// presence is the agents' presence history (store_presence.go).
+	presence *mongo.Collection
 	// meta keeps the store's own state: whether the last run ended
 	// cleanly (store_recovery.go).
 	meta *mongo.Collection
@@ -122,6 +124,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		meta:          db.Collection("meta"),
 		leases:        db.Collection("leases"),
 		outbox:        db.Collection("outbox"),
+		presence:      db.Collection("presence_history"),
 		exclusive:     o.Exclusive,
 	}, nil
 }
@@ -186,6 +189,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		},
 		s.messages: MessageIndexes(),
 		s.sessions: {idx(bson.D{{Key: "agentId", Value: 1}}, false)},
+		s.presence: {idx(bson.D{{Key: "agentId", Value: 1}, {Key: "at", Value: 1}}, false)},
 	}
 	for coll, models := range plan {
 		for _, m := range models { // one by one: FerretDB 1.24 panics when a batch of several already exists (FerretDB#3858)
