@@ -206,8 +206,13 @@ func (s *Service) UpdateAgent(ctx context.Context, a Actor, id string, in AgentI
 		if reason == "" {
 			reason = ReasonManual
 		}
-		// The history statistics count time in each presence from.
-		if err := s.store.RecordPresence(ctx, &PresenceChange{ID: newID(), AgentID: id, Presence: ag.Presence, Reason: reason, At: ag.UpdatedAt}); err != nil {
+		// The history statistics count time in each presence from. The
+		// change is made: its history is written even if the caller has
+		// gone meanwhile (a request cancelled, the process stopping).
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := s.store.RecordPresence(hctx, &PresenceChange{ID: newID(), AgentID: id, Presence: ag.Presence, Reason: reason, At: ag.UpdatedAt})
+		cancel()
+		if err != nil {
 			s.log.Error("presence history", "agent", id, "err", err)
 		}
 		s.publish(ctx, Event{Type: EventPresenceChanged, AgentID: id, SubjectID: id, Presence: ag.Presence, Reason: reason})
