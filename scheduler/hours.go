@@ -99,7 +99,7 @@ func (h *Hours) plan(ctx context.Context) {
 	h.next = map[string]time.Time{}
 	lines, err := h.inbox.Lines(ctx)
 	if err != nil {
-		h.log.Error("hours: lines", "err", err)
+		logError(ctx, h.log, "hours: lines", "err", err)
 		return
 	}
 	for i := range lines {
@@ -108,7 +108,7 @@ func (h *Hours) plan(ctx context.Context) {
 		}
 		ts, err := lines[i].BusinessHours.Transitions(now, 1)
 		if err != nil {
-			h.log.Error("hours: line schedule", "line", lines[i].ID, "err", err)
+			logError(ctx, h.log, "hours: line schedule", "line", lines[i].ID, "err", err)
 			continue
 		}
 		if len(ts) > 0 {
@@ -117,7 +117,7 @@ func (h *Hours) plan(ctx context.Context) {
 	}
 	agents, err := h.inbox.Agents(ctx)
 	if err != nil {
-		h.log.Error("hours: agents", "err", err)
+		logError(ctx, h.log, "hours: agents", "err", err)
 		return
 	}
 	modes := map[string]inbox.PresenceMode{}
@@ -126,7 +126,7 @@ func (h *Hours) plan(ctx context.Context) {
 		modes[ag.ID] = ag.PresenceMode
 		sched, ok, err := h.inbox.AgentSchedule(ctx, ag)
 		if err != nil {
-			h.log.Error("hours: agent schedule", "agent", ag.ID, "err", err)
+			logError(ctx, h.log, "hours: agent schedule", "agent", ag.ID, "err", err)
 			continue
 		}
 		if !ok {
@@ -137,7 +137,7 @@ func (h *Hours) plan(ctx context.Context) {
 		}
 		at, _, found, err := sched.Next(now)
 		if err != nil {
-			h.log.Error("hours: agent schedule", "agent", ag.ID, "err", err)
+			logError(ctx, h.log, "hours: agent schedule", "agent", ag.ID, "err", err)
 			continue
 		}
 		if found {
@@ -163,7 +163,7 @@ func (h *Hours) fire(ctx context.Context) {
 		id := strings.TrimPrefix(key, "agent:")
 		agents, err := h.inbox.Agents(ctx)
 		if err != nil {
-			h.log.Error("hours: agents", "err", err)
+			logError(ctx, h.log, "hours: agents", "err", err)
 			continue
 		}
 		for i := range agents {
@@ -185,7 +185,7 @@ func (h *Hours) fire(ctx context.Context) {
 func (h *Hours) apply(ctx context.Context, ag *inbox.Agent, sched inbox.Schedule, now time.Time) {
 	open, err := sched.OpenAt(now)
 	if err != nil {
-		h.log.Error("hours: agent schedule", "agent", ag.ID, "err", err)
+		logError(ctx, h.log, "hours: agent schedule", "agent", ag.ID, "err", err)
 		return
 	}
 	want := inbox.PresenceOffline
@@ -196,7 +196,7 @@ func (h *Hours) apply(ctx context.Context, ag *inbox.Agent, sched inbox.Schedule
 		return
 	}
 	if _, err := h.inbox.SetPresenceBecause(ctx, ag.ID, want, inbox.ReasonHours); err != nil {
-		h.log.Error("hours: set presence", "agent", ag.ID, "err", err)
+		logError(ctx, h.log, "hours: set presence", "agent", ag.ID, "err", err)
 		return
 	}
 	h.log.Info("presence set by business hours", "agent", ag.ID, "presence", want)

@@ -66,7 +66,7 @@ func (m *Missed) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			m.log.Error("missed watcher: read active conversations", "err", err)
+			logError(ctx, m.log, "missed watcher: read active conversations", "err", err)
 			select {
 			case <-time.After(time.Second):
 			case <-ctx.Done():
@@ -134,7 +134,7 @@ func (m *Missed) handle(ctx context.Context, ev inbox.Event) {
 		}
 		convs, err := m.inbox.ActiveConversationsOfAgent(ctx, ev.AgentID)
 		if err != nil {
-			m.log.Error("missed watcher: conversations of agent", "agent", ev.AgentID, "err", err)
+			logError(ctx, m.log, "missed watcher: conversations of agent", "agent", ev.AgentID, "err", err)
 			return
 		}
 		for i := range convs {
@@ -144,7 +144,7 @@ func (m *Missed) handle(ctx context.Context, ev inbox.Event) {
 		// Its "missed after" may have changed: every deadline of it moves.
 		delete(m.after, ev.LineID)
 		if err := m.rescan(ctx); err != nil {
-			m.log.Error("missed watcher: read active conversations", "err", err)
+			logError(ctx, m.log, "missed watcher: read active conversations", "err", err)
 		}
 	}
 }
@@ -173,7 +173,7 @@ func (m *Missed) lineAfter(ctx context.Context, id string) time.Duration {
 	}
 	l, err := m.inbox.Line(ctx, id)
 	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
-		m.log.Error("missed watcher: line", "line", id, "err", err)
+		logError(ctx, m.log, "missed watcher: line", "line", id, "err", err)
 		return inbox.MissedAfter(nil) // not remembered: asked again next time
 	}
 	d := inbox.MissedAfter(l)
@@ -190,7 +190,7 @@ func (m *Missed) agentPresence(ctx context.Context, id string) inbox.Presence {
 	case errors.Is(err, inbox.ErrNotFound):
 		m.presence[id] = inbox.PresenceOffline
 	case err != nil:
-		m.log.Error("missed watcher: agent", "agent", id, "err", err)
+		logError(ctx, m.log, "missed watcher: agent", "agent", id, "err", err)
 		return inbox.PresenceOnline // not remembered: asked again next time
 	default:
 		m.presence[id] = ag.Presence
@@ -209,7 +209,7 @@ func (m *Missed) fireDue(ctx context.Context, now time.Time) {
 		marked, err := m.inbox.MarkMissed(ctx, d.id)
 		switch {
 		case err != nil:
-			m.log.Error("missed watcher: mark missed", "conversation", d.id, "err", err)
+			logError(ctx, m.log, "missed watcher: mark missed", "conversation", d.id, "err", err)
 		case marked:
 			m.onMarked()
 		}
@@ -233,4 +233,14 @@ func (h *deadlineHeap) Pop() any {
 	d := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return d
+}
+
+// logError logs a failure, unless it came from the work being stopped
+// (ctx ended: the lease was lost or the process is stopping).
+func logError(ctx context.Context, log *slog.Logger, msg string, args ...any) {
+	if ctx.Err() != nil {
+		log.Debug(msg, args...)
+		return
+	}
+	log.Error(msg, args...)
 }
