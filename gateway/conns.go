@@ -24,6 +24,8 @@ type connInfo struct {
 	state fasthttp.ConnState
 	since time.Time
 	req   string // method and path of the request being served or last served
+	// handling: a handler runs for the connection's request now.
+	handling bool
 }
 
 func newConnTracker() *connTracker { return &connTracker{conns: map[net.Conn]*connInfo{}} }
@@ -50,11 +52,38 @@ func (t *connTracker) middleware(c *fiber.Ctx) error {
 	conn := c.Context().Conn()
 	req := c.Method() + " " + c.Path()
 	t.mu.Lock()
-	if ci := t.conns[conn]; ci != nil {
-		ci.req = req
+	ci := t.conns[conn]
+	if ci != nil {
+		ci.req, ci.handling = req, true
 	}
 	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if ci != nil {
+			ci.handling = false
+		}
+		t.mu.Unlock()
+	}()
 	return c.Next()
+}
+
+// closeUnstarted closes the connections that have been reading a request
+// for longer than after without it reaching a handler: at shutdown, such a
+// client (one reconnecting just then, or a slow one) holds the server
+// open until its read timeout, though no work of it has begun — it
+// retries elsewhere or later. It says how many it closed.
+func (t *connTracker) closeUnstarted(after time.Duration) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for c, ci := range t.conns {
+		if ci.state == fasthttp.StateActive && !ci.handling && time.Since(ci.since) > after {
+			_ = c.Close()
+			delete(t.conns, c)
+			n++
+		}
+	}
+	return n
 }
 
 // busy describes the connections that are not idle, longest first.

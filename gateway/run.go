@@ -99,6 +99,24 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		<-gctx.Done()
 		log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
 		defer stopLog()
+		// While the server waits for requests to finish, connections that
+		// have not got a request to a handler are cut after a second.
+		sweepDone := make(chan struct{})
+		defer close(sweepDone)
+		go func() {
+			t := time.NewTicker(200 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-sweepDone:
+					return
+				case <-t.C:
+					if n := parts.conns.closeUnstarted(time.Second); n > 0 {
+						log.Info("shutdown: closed connections whose request had not begun", "count", n)
+					}
+				}
+			}
+		}()
 		err := app.ShutdownWithTimeout(cfg.ShutdownTimeout)
 		// If shutdown came before the server started serving, closing the
 		// listener is what stops it.
