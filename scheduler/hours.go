@@ -151,6 +151,7 @@ func (h *Hours) plan(ctx context.Context) {
 func (h *Hours) fire(ctx context.Context) {
 	now := h.now()
 	due := false
+	var agents map[string]*inbox.Agent // read once, if an agent is due
 	for key, at := range h.next {
 		if at.After(now) {
 			continue
@@ -160,19 +161,20 @@ func (h *Hours) fire(ctx context.Context) {
 			h.inbox.AnnounceLineHours(ctx, id)
 			continue
 		}
-		id := strings.TrimPrefix(key, "agent:")
-		agents, err := h.inbox.Agents(ctx)
-		if err != nil {
-			logError(ctx, h.log, "hours: agents", "err", err)
-			continue
-		}
-		for i := range agents {
-			if agents[i].ID != id {
+		if agents == nil {
+			all, err := h.inbox.Agents(ctx)
+			if err != nil {
+				logError(ctx, h.log, "hours: agents", "err", err)
 				continue
 			}
-			sched, ok, err := h.inbox.AgentSchedule(ctx, &agents[i])
-			if err == nil && ok {
-				h.apply(ctx, &agents[i], sched, now)
+			agents = make(map[string]*inbox.Agent, len(all))
+			for i := range all {
+				agents[all[i].ID] = &all[i]
+			}
+		}
+		if ag := agents[strings.TrimPrefix(key, "agent:")]; ag != nil {
+			if sched, ok, err := h.inbox.AgentSchedule(ctx, ag); err == nil && ok {
+				h.apply(ctx, ag, sched, now)
 			}
 		}
 	}
