@@ -76,6 +76,13 @@ type Config struct {
 	// out through (transcripts); unset, it sends no mail.
 	SMTPURL  string
 	SMTPFrom string
+	// TelegramAPIURL is the Bot API's base URL, for methods and file
+	// downloads (a self-hosted Bot API server, or a test's).
+	TelegramAPIURL string
+	// TelegramPollTimeout is getUpdates' long-poll timeout (polling mode).
+	TelegramPollTimeout time.Duration
+	// TelegramMaxUpdate caps a webhook request's body.
+	TelegramMaxUpdate int64
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -228,6 +235,18 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		WidgetFrameRate:            e.integer("SWITCHBOARD_WIDGET_FRAME_RATE", 120, 1, 1_000_000),
 		WidgetMaxSockets:           e.integer("SWITCHBOARD_WIDGET_MAX_SOCKETS", 10, 1, 10_000),
 		BlockByAddress:             e.boolean("SWITCHBOARD_BLOCK_BY_ADDRESS", false),
+		TelegramAPIURL:             strings.TrimRight(e.str("SWITCHBOARD_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		TelegramPollTimeout:        e.duration("SWITCHBOARD_TELEGRAM_POLL_TIMEOUT", 25*time.Second),
+		TelegramMaxUpdate:          e.size("SWITCHBOARD_TELEGRAM_MAX_UPDATE", 1<<20),
+	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(c.TelegramAPIURL, "%") {
+		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_TELEGRAM_API_URL: %q is not an http(s) URL", c.TelegramAPIURL))
+	}
+	if c.TelegramPollTimeout < time.Second || c.TelegramPollTimeout > 50*time.Second {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_TELEGRAM_POLL_TIMEOUT: between 1s and 50s"))
+	}
+	if c.TelegramMaxUpdate < 1<<10 || c.TelegramMaxUpdate > 64<<20 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_TELEGRAM_MAX_UPDATE: between 1KiB and 64MiB"))
 	}
 	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
 		e.errs = append(e.errs, errors.New("SWITCHBOARD_PROXY_HEADER: set SWITCHBOARD_TRUSTED_PROXIES too, or any client can forge its address"))

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/switchboard-chat/switchboard/connectors/telegram"
 	"github.com/switchboard-chat/switchboard/docs"
 	"github.com/switchboard-chat/switchboard/inbox/api"
 	"github.com/switchboard-chat/switchboard/inbox/files"
@@ -34,6 +35,16 @@ type metrics struct {
 	jobRuns       *prometheus.CounterVec
 	jobLastRun    *prometheus.GaugeVec
 	jobDuration   *prometheus.GaugeVec
+	telegram      *prometheus.CounterVec
+}
+
+// telegramCounters counts the Telegram connector's work per line.
+func (m *metrics) telegramCounters() telegram.Counters {
+	c := func(what string) func(string) {
+		return func(line string) { m.telegram.WithLabelValues(line, what).Inc() }
+	}
+	return telegram.Counters{Updates: c("updates"), Duplicates: c("duplicates"), Sent: c("sent"),
+		Retries: c("retries"), FloodWaits: c("flood_waits"), Failures: c("failures")}
 }
 
 func newMetrics() *metrics {
@@ -70,9 +81,13 @@ func newMetrics() *metrics {
 		jobDuration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "switchboard_job_last_duration_seconds", Help: "How long each scheduled job's last run in this process took.",
 		}, []string{"job"}),
+		telegram: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_telegram_total",
+			Help: "What the Telegram connector did, per line: updates received, duplicates dropped, replies sent, retries, flood-limit (429) waits, failures.",
+		}, []string{"line", "what"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed,
-		m.leaseHeld, m.jobRuns, m.jobLastRun, m.jobDuration, collectors.NewGoCollector(),
+		m.leaseHeld, m.jobRuns, m.jobLastRun, m.jobDuration, m.telegram, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

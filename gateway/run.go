@@ -43,7 +43,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		log.Info("working set warmed", "conversations", n, "took", took.Round(time.Millisecond))
 	}
 	metrics := newMetrics()
-	parts, boot, err := assemble(ctx, cfg, log, store, metrics)
+	node := nodeName()
+	parts, boot, err := assemble(ctx, cfg, log, store, metrics, node)
 	if err != nil {
 		if boot.AdminPassword != "" {
 			fmt.Fprintf(stdout, "Admin login: %s  password: %s\n", boot.AdminEmail, boot.AdminPassword)
@@ -76,7 +77,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	g.Go(func() error { return parts.widget.Run(gctx) })
 	// The scheduler's work runs in the one process that holds its lease.
 	g.Go(func() error {
-		return lease.Run(gctx, store, "scheduler", nodeName(), lease.Options{TTL: cfg.LeaseTTL, OnHeld: metrics.leaseHeldFunc("scheduler"), Log: log},
+		return lease.Run(gctx, store, "scheduler", node, lease.Options{TTL: cfg.LeaseTTL, OnHeld: metrics.leaseHeldFunc("scheduler"), Log: log},
 			func(ctx context.Context) error {
 				w, wctx := errgroup.WithContext(ctx)
 				w.Go(func() error { return parts.scheduler.Run(wctx) })
@@ -89,6 +90,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			})
 	})
 	g.Go(func() error { return parts.agents.RunPresence(gctx) })
+	// Each Telegram bot runs under its line's lease.
+	g.Go(func() error { return parts.telegram.Run(gctx) })
 	g.Go(func() error {
 		if err := app.Listener(ln); err != nil && gctx.Err() == nil {
 			return fmt.Errorf("http: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/switchboard-chat/switchboard/connectors/email"
+	"github.com/switchboard-chat/switchboard/connectors/telegram"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/api"
 	"github.com/switchboard-chat/switchboard/inbox/files"
@@ -27,12 +28,13 @@ type parts struct {
 	conns     *connTracker
 	hours     *scheduler.Hours
 	outbox    *inbox.Outbox // nil without a mail server
+	telegram  *telegram.Connector
 	agents    *api.API
 }
 
 // assemble builds every room and mounts its routes: the one place where
 // they meet.
-func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.Store, m *metrics) (parts, bootInfo, error) {
+func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.Store, m *metrics, node string) (parts, bootInfo, error) {
 	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc}, log)
 	hub := realtime.NewHub()
 	// Mail the gateway sends on its own goes through SWITCHBOARD_SMTP_URL,
@@ -44,12 +46,18 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 			return parts{}, bootInfo{}, err
 		}
 	}
+	// The Telegram connector: the inbox checks bots through its setup and
+	// tells its waker of queued replies.
+	tgWake := telegram.NewWaker()
 	svc := inbox.NewService(store, inbox.Options{
 		Events:       inbox.MultiSink{events, hub},
 		Logger:       log,
 		Limits:       inbox.Limits{MessageChars: cfg.MessageMaxChars},
 		PasswordCost: cfg.PasswordCost,
 		Transcripts:  mailer != nil,
+		Bots:         telegram.NewSetup(cfg.TelegramAPIURL, cfg.PublicURL, log.With("component", "telegram")),
+		OnDelivery:   tgWake.Wake,
+		Outbound:     []inbox.Channel{inbox.ChannelTelegram},
 	})
 	boot, err := bootstrap(ctx, svc, cfg)
 	if err != nil {
@@ -101,6 +109,11 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		BlockByAddress:       cfg.BlockByAddress,
 	}, log)
 	w.Mount(app)
+	tg := telegram.New(telegram.Config{
+		APIURL: cfg.TelegramAPIURL, PollTimeout: cfg.TelegramPollTimeout, MaxFileBytes: cfg.MaxFileSize,
+		LeaseTTL: cfg.LeaseTTL, Node: node, MaxUpdateBytes: int(cfg.TelegramMaxUpdate),
+	}, svc, store, fs, tgWake, m.telegramCounters(), log.With("component", "telegram"))
+	tg.Mount(app)
 	web.Mount(app)
 	mountDemo(app, boot.DemoLineID)
 	mountFallback(app)
@@ -116,7 +129,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	if mailer != nil {
 		outbox = inbox.NewOutbox(store, mailer, svc.Now, log.With("component", "outbox"))
 	}
-	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns}, boot, nil
+	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns, telegram: tg}, boot, nil
 }
 
 func isAsset(path string) bool {

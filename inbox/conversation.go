@@ -16,9 +16,15 @@ type Conversation struct {
 	ContactID   string           `bson:"contactId" json:"contactId"`
 	ContactName string           `bson:"contactName" json:"contactName"`
 	// VisitorNumber is the contact's, for a visitor who gave no name.
-	VisitorNumber int    `bson:"visitorNumber,omitempty" json:"visitorNumber,omitempty"`
-	AgentID       string `bson:"agentId" json:"agentId"`
-	GroupID       string `bson:"groupId" json:"groupId"`
+	VisitorNumber int `bson:"visitorNumber,omitempty" json:"visitorNumber,omitempty"`
+	// ContactHandle is the contact's handle on the channel, such as a
+	// Telegram "@username".
+	ContactHandle string `bson:"contactHandle,omitempty" json:"contactHandle,omitempty"`
+	// StartParam is what the customer's first link carried (Telegram's
+	// /start payload: a CRM id, a campaign).
+	StartParam string `bson:"startParam,omitempty" json:"startParam,omitempty"`
+	AgentID    string `bson:"agentId" json:"agentId"`
+	GroupID    string `bson:"groupId" json:"groupId"`
 	// Pinned fixes the conversation to its agent: routing never moves it.
 	Pinned            bool   `bson:"pinned" json:"pinned"`
 	SitePage          string `bson:"sitePage" json:"sitePage"`
@@ -89,6 +95,9 @@ func newConversation(id string, number int64, line string, ch Channel, typ Conve
 		ID: id, Number: number, LineID: line, Channel: ch, Type: typ,
 		ContactID: contact.ID, ContactName: contact.Name, VisitorNumber: contact.VisitorNumber,
 		Dates: Dates{Created: now, Modified: now},
+	}
+	if contact.TelegramUsername != "" && ch == ChannelTelegram {
+		c.ContactHandle = "@" + contact.TelegramUsername
 	}
 	c.setStatus(StatusNew)
 	return c

@@ -15,14 +15,17 @@ const (
 	EventConversationUpdated EventType = "conversation.updated"
 	EventConversationDeleted EventType = "conversation.deleted"
 	EventMessageCreated      EventType = "message.created"
-	EventAgentChanged        EventType = "agent.changed"
-	EventAgentDeleted        EventType = "agent.deleted"
-	EventPresenceChanged     EventType = "agent.presence"
-	EventLineChanged         EventType = "line.changed"
-	EventLineDeleted         EventType = "line.deleted"
-	EventGroupChanged        EventType = "group.changed"
-	EventGroupDeleted        EventType = "group.deleted"
-	EventContactChanged      EventType = "contact.changed"
+	// EventMessageUpdated: a stored message changed — edited by its
+	// author, an album part added, its delivery state moved.
+	EventMessageUpdated  EventType = "message.updated"
+	EventAgentChanged    EventType = "agent.changed"
+	EventAgentDeleted    EventType = "agent.deleted"
+	EventPresenceChanged EventType = "agent.presence"
+	EventLineChanged     EventType = "line.changed"
+	EventLineDeleted     EventType = "line.deleted"
+	EventGroupChanged    EventType = "group.changed"
+	EventGroupDeleted    EventType = "group.deleted"
+	EventContactChanged  EventType = "contact.changed"
 	// EventTyping and EventRead are transient: published straight to the
 	// real-time hubs, never stored. AgentID names the agent typing or
 	// reading, empty for the customer. Typing and Seq carry the state; the

@@ -25,9 +25,8 @@ var (
 
 // Redacted returns the line without its secrets, as the API shows it.
 func (l Line) Redacted() Line {
-	if l.Channels.Telegram.BotToken != "" {
-		l.Channels.Telegram.BotToken = ""
-	}
+	l.Channels.Telegram.HasToken = l.Channels.Telegram.BotToken != ""
+	l.Channels.Telegram.BotToken = ""
 	l.Channels.Email.Password = ""
 	l.Channels.Widget.IdentitySecretSet = l.Channels.Widget.IdentitySecret != ""
 	l.Channels.Widget.IdentitySecret = ""
@@ -67,6 +66,11 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		if ch.Telegram.BotToken == "" {
 			ch.Telegram.BotToken = l.Channels.Telegram.BotToken
 		}
+		if len(ch.Telegram.BotToken) > 200 {
+			return invalid("channels.telegram.botToken", "is not a bot token")
+		}
+		// What Telegram said about the bot is the server's to set.
+		ch.Telegram.Bot = l.Channels.Telegram.Bot
 		if ch.Email.Password == "" {
 			ch.Email.Password = l.Channels.Email.Password
 		}
@@ -141,6 +145,9 @@ func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line,
 	if err := s.applyLineInput(ctx, l, in); err != nil {
 		return nil, err
 	}
+	if err := s.setupBot(ctx, l, TelegramChannel{}); err != nil {
+		return nil, err
+	}
 	if err := s.store.InsertLine(ctx, l); err != nil {
 		return nil, err
 	}
@@ -157,7 +164,11 @@ func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInp
 	if err != nil {
 		return nil, err
 	}
+	old := l.Channels.Telegram
 	if err := s.applyLineInput(ctx, l, in); err != nil {
+		return nil, err
+	}
+	if err := s.setupBot(ctx, l, old); err != nil {
 		return nil, err
 	}
 	l.UpdatedAt = s.Now()
@@ -166,6 +177,31 @@ func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInp
 	}
 	s.publish(ctx, Event{Type: EventLineChanged, LineID: l.ID, SubjectID: l.ID})
 	return l, nil
+}
+
+// BotSetup checks a line's Telegram bot and tells Telegram where its
+// updates go (connectors/telegram): on a new token, mode or switch. It
+// returns the channel as it is to be stored (with what Telegram said
+// about the bot and a chosen mode), or a field error with Telegram's own
+// words.
+type BotSetup interface {
+	SetupBot(ctx context.Context, lineID string, old, now TelegramChannel) (TelegramChannel, error)
+}
+
+func (s *Service) setupBot(ctx context.Context, l *Line, old TelegramChannel) error {
+	now := l.Channels.Telegram
+	if s.bots == nil || (now.BotToken == old.BotToken && now.Mode == old.Mode && now.Enabled == old.Enabled && (now.Bot.ID != 0 || !now.Enabled)) {
+		return nil
+	}
+	if !now.Enabled && !old.Enabled {
+		return nil
+	}
+	ch, err := s.bots.SetupBot(ctx, l.ID, old, now)
+	if err != nil {
+		return err
+	}
+	l.Channels.Telegram = ch
+	return nil
 }
 
 // Line loads a line with its secrets; callers showing it use Redacted.

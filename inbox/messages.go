@@ -24,6 +24,8 @@ type MessageInput struct {
 	// conversation returns the message already stored.
 	ClientID string      `json:"clientId"`
 	Refs     ChannelRefs `json:"refs"`
+	// replyTo quotes the message this one answers (set by channels).
+	replyTo *Quote
 }
 
 // MaxClientIDChars caps a sender-chosen message id.
@@ -120,7 +122,15 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	m = &Message{
 		ID: messageID(convID, in.ClientID), ConversationID: convID, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
 		AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment, Attachments: in.Attachments,
-		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(),
+		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(), ReplyTo: in.replyTo,
+	}
+	delivers := s.deliversTo(c.Channel) && !m.Comment && (m.AuthorKind == AuthorAgent || m.AuthorKind == AuthorBot)
+	if delivers {
+		// The job first: a crash before the message leaves a job the
+		// worker drops, never a reply nobody sends.
+		if err := s.queueDelivery(ctx, c, m); err != nil && !errors.Is(err, errDuplicateKey) {
+			return nil, false, err
+		}
 	}
 	old, err := s.insertMessage(ctx, m, c.Seq+1)
 	if err != nil {
@@ -169,6 +179,9 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	// its retry will find it already applied.
 	for _, r := range append(repaired, m) {
 		s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: conv.LineID, AgentID: conv.AgentID, Message: r})
+	}
+	if delivers {
+		s.wakeDelivery(conv.LineID, conv.Channel)
 	}
 	return m, duplicate, nil
 }

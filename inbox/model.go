@@ -94,7 +94,30 @@ type TelegramChannel struct {
 	Enabled bool `bson:"enabled" json:"enabled"`
 	// BotToken is a secret: it is never returned by the API once set.
 	BotToken string `bson:"botToken" json:"botToken,omitempty"`
+	// HasToken says a token is stored (the API never shows it).
+	HasToken bool   `bson:"-" json:"hasToken"`
 	Mode     string `bson:"mode" json:"mode"` // "webhook" or "polling"
+	// AllowGroups takes messages from groups and channels the bot is in;
+	// by default only private chats reach the inbox.
+	AllowGroups bool `bson:"allowGroups" json:"allowGroups"`
+	// Bot is what getMe said about the token when it was saved; the
+	// webhook's path and secret are generated then (connectors/telegram).
+	Bot TelegramBot `bson:"bot" json:"bot"`
+}
+
+// TelegramBot is the line's bot as Telegram knows it, and the webhook
+// that carries its updates.
+type TelegramBot struct {
+	ID       int64  `bson:"id" json:"id"`
+	Username string `bson:"username" json:"username"`
+	Name     string `bson:"name" json:"name"`
+	// WebhookURL is the URL given to setWebhook (webhook mode); it
+	// contains WebhookKey, the unguessable path part.
+	WebhookURL string `bson:"webhookUrl" json:"webhookUrl"`
+	WebhookKey string `bson:"webhookKey" json:"-"`
+	// WebhookSecret is the secret_token Telegram sends back with every
+	// update (X-Telegram-Bot-Api-Secret-Token). Never shown.
+	WebhookSecret string `bson:"webhookSecret" json:"-"`
 }
 
 // EmailChannel configures the mailbox of a line.
@@ -191,6 +214,11 @@ type Contact struct {
 	CRMURL       string            `bson:"crmUrl" json:"crmUrl"`
 	// TelegramUserID and the like let connectors find a returning contact.
 	TelegramUserID int64 `bson:"telegramUserId,omitempty" json:"telegramUserId,omitempty"`
+	// TelegramUsername is the Telegram user's @username, without the @.
+	TelegramUsername string `bson:"telegramUsername,omitempty" json:"telegramUsername,omitempty"`
+	// Unreachable says why the contact's channel refuses our messages,
+	// e.g. "bot was blocked by the user"; cleared when they write again.
+	Unreachable string `bson:"unreachable,omitempty" json:"unreachable,omitempty"`
 	// Address is a website visitor's client address, kept only where
 	// blocking by address is on.
 	Address string `bson:"address,omitempty" json:"address,omitempty"`
@@ -245,6 +273,28 @@ type Message struct {
 	ClientID  string      `bson:"clientId" json:"clientId"`
 	Refs      ChannelRefs `bson:"refs" json:"refs"`
 	CreatedAt time.Time   `bson:"createdAt" json:"createdAt"`
+	// ReplyTo quotes the message this one answers (a Telegram reply).
+	ReplyTo *Quote `bson:"replyTo,omitempty" json:"replyTo,omitempty"`
+	// EditedAt is set when the author changed the text after sending it
+	// (a Telegram edit); Edits keeps every earlier text, oldest first.
+	EditedAt *time.Time `bson:"editedAt,omitempty" json:"editedAt,omitempty"`
+	Edits    []Edit     `bson:"edits,omitempty" json:"edits,omitempty"`
+	// Delivery is the state of an agent's reply on its way to a channel
+	// (delivery.go); nil for messages nothing has to carry.
+	Delivery *Delivery `bson:"delivery,omitempty" json:"delivery,omitempty"`
+}
+
+// Quote is a quoted message: its id and the start of its text.
+type Quote struct {
+	MessageID  string `bson:"messageId" json:"messageId"`
+	AuthorName string `bson:"authorName" json:"authorName"`
+	Text       string `bson:"text" json:"text"`
+}
+
+// Edit is an earlier text of an edited message.
+type Edit struct {
+	Text string    `bson:"text" json:"text"`
+	At   time.Time `bson:"at" json:"at"`
 }
 
 // Attachment describes a stored file.
@@ -257,10 +307,15 @@ type Attachment struct {
 
 // ChannelRefs are a channel's own ids for a message.
 type ChannelRefs struct {
-	TelegramChatID    int64    `bson:"tgChatId,omitempty" json:"telegramChatId,omitempty"`
-	TelegramMessageID int      `bson:"tgMessageId,omitempty" json:"telegramMessageId,omitempty"`
-	TelegramUpdateID  int      `bson:"tgUpdateId,omitempty" json:"telegramUpdateId,omitempty"`
-	EmailMessageID    string   `bson:"emailMessageId,omitempty" json:"emailMessageId,omitempty"`
-	EmailInReplyTo    string   `bson:"emailInReplyTo,omitempty" json:"emailInReplyTo,omitempty"`
-	EmailReferences   []string `bson:"emailReferences,omitempty" json:"emailReferences,omitempty"`
+	TelegramChatID    int64 `bson:"tgChatId,omitempty" json:"telegramChatId,omitempty"`
+	TelegramMessageID int   `bson:"tgMessageId,omitempty" json:"telegramMessageId,omitempty"`
+	TelegramUpdateID  int   `bson:"tgUpdateId,omitempty" json:"telegramUpdateId,omitempty"`
+	// TelegramParts are the Telegram message ids an album was made of.
+	TelegramParts []int `bson:"tgParts,omitempty" json:"telegramParts,omitempty"`
+	// TelegramSent are the ids of the Telegram messages a reply was sent
+	// as (a long text is split, an album is several).
+	TelegramSent    []int    `bson:"tgSent,omitempty" json:"telegramSent,omitempty"`
+	EmailMessageID  string   `bson:"emailMessageId,omitempty" json:"emailMessageId,omitempty"`
+	EmailInReplyTo  string   `bson:"emailInReplyTo,omitempty" json:"emailInReplyTo,omitempty"`
+	EmailReferences []string `bson:"emailReferences,omitempty" json:"emailReferences,omitempty"`
 }

@@ -40,6 +40,14 @@ type Options struct {
 	// Transcripts says the gateway can send mail (an outbox worker runs):
 	// agents may ask for transcripts of missed conversations (outbox.go).
 	Transcripts bool
+	// Bots sets up the lines' Telegram bots; nil: bots are stored unchecked.
+	Bots BotSetup
+	// OnDelivery is told that a reply was queued for a channel
+	// (delivery.go), so that the connector sends it at once.
+	OnDelivery func(lineID string, ch Channel)
+	// Outbound are the channels whose replies a connector delivers: an
+	// agent's reply there is queued (delivery.go).
+	Outbound []Channel
 }
 
 // Service performs the inbox's operations: it checks permissions, applies
@@ -51,6 +59,9 @@ type Service struct {
 	log         *slog.Logger
 	limits      Limits
 	transcripts bool
+	bots        BotSetup
+	onDelivery  func(lineID string, ch Channel)
+	outbound    map[Channel]bool
 	cost        int
 	// load remembers agents' active conversation counts for routing.
 	load loadCache
@@ -70,7 +81,11 @@ type Service struct {
 
 // NewService builds the service over a connected store.
 func NewService(store *Store, o Options) *Service {
-	s := &Service{store: store, now: o.Clock, events: o.Events, log: o.Logger, limits: o.Limits, cost: o.PasswordCost, transcripts: o.Transcripts}
+	s := &Service{store: store, now: o.Clock, events: o.Events, log: o.Logger, limits: o.Limits, cost: o.PasswordCost, transcripts: o.Transcripts,
+		bots: o.Bots, onDelivery: o.OnDelivery, outbound: map[Channel]bool{}}
+	for _, ch := range o.Outbound {
+		s.outbound[ch] = true
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

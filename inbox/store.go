@@ -48,6 +48,9 @@ type Store struct {
 	leases *mongo.Collection
 	// outbox holds mail to send (store_outbox.go).
 	outbox *mongo.Collection
+	// deliveries are replies waiting for a connector, updates are
+	// channel updates waiting to be stored (store_deliveries.go).
+	deliveries, updates *mongo.Collection
 	// presence is the agents' presence history (store_presence.go).
 	presence *mongo.Collection
 	// meta keeps the store's own state: whether the last run ended
@@ -125,6 +128,8 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		leases:        db.Collection("leases"),
 		outbox:        db.Collection("outbox"),
 		presence:      db.Collection("presence_history"),
+		deliveries:    db.Collection("deliveries"),
+		updates:       db.Collection("channel_updates"),
 		exclusive:     o.Exclusive,
 	}, nil
 }
@@ -187,9 +192,11 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			idx(bson.D{{Key: "contactId", Value: 1}}, false),
 			idx(bson.D{{Key: "dates.modified", Value: -1}}, false),
 		},
-		s.messages: MessageIndexes(),
-		s.sessions: {idx(bson.D{{Key: "agentId", Value: 1}}, false)},
-		s.presence: {idx(bson.D{{Key: "agentId", Value: 1}, {Key: "at", Value: 1}}, false)},
+		s.messages:   MessageIndexes(),
+		s.sessions:   {idx(bson.D{{Key: "agentId", Value: 1}}, false)},
+		s.presence:   {idx(bson.D{{Key: "agentId", Value: 1}, {Key: "at", Value: 1}}, false)},
+		s.deliveries: {idx(bson.D{{Key: "lineId", Value: 1}, {Key: "channel", Value: 1}, {Key: "createdAt", Value: 1}}, false)},
+		s.updates:    {idx(bson.D{{Key: "lineId", Value: 1}, {Key: "seq", Value: 1}}, false)},
 	}
 	for coll, models := range plan {
 		for _, m := range models { // one by one: FerretDB 1.24 panics when a batch of several already exists (FerretDB#3858)

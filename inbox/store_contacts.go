@@ -22,7 +22,7 @@ func (s *Store) ContactByID(ctx context.Context, id string) (*Contact, error) {
 // InsertContact stores a new contact.
 func (s *Store) InsertContact(ctx context.Context, c *Contact) error {
 	if _, err := s.contacts.InsertOne(ctx, c); err != nil {
-		return fmt.Errorf("store: insert contact: %w", err)
+		return writeErr("insert contact", err)
 	}
 	if s.ws != nil {
 		s.ws.setBlocked(c.ID, c.Blocked)

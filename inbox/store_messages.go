@@ -98,3 +98,25 @@ func (s *Store) DeleteMessagesOfConversations(ctx context.Context, ids []string)
 	}
 	return nil
 }
+
+// ReplaceMessage saves a changed message (an edit, an album part, its
+// delivery state), addressed by its _id.
+func (s *Store) ReplaceMessage(ctx context.Context, m *Message) error {
+	res, err := s.messages.ReplaceOne(ctx, bson.M{"_id": m.ID}, m)
+	if err != nil {
+		return fmt.Errorf("store: save message %s: %w", m.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("store: save message %s: %w", m.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// MessageByID loads a message by its _id.
+func (s *Store) MessageByID(ctx context.Context, id string) (*Message, error) {
+	var m Message
+	if err := findOne(ctx, s.messages, id, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}

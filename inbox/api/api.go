@@ -162,6 +162,7 @@ func (a *API) Mount(r fiber.Router) {
 	v1.Delete("/conversations/:id", a.deleteConversation)
 	v1.Get("/conversations/:id/messages", a.listMessages)
 	v1.Post("/conversations/:id/messages", a.postMessage)
+	v1.Post("/conversations/:id/messages/:mid/retry", a.retryDelivery)
 	v1.Post("/conversations/:id/accept", a.accept)
 	v1.Post("/conversations/:id/close", a.close)
 	v1.Post("/conversations/:id/spam", a.spam)

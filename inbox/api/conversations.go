@@ -147,6 +147,15 @@ func (a *API) op(f convOp) fiber.Handler {
 	}
 }
 
+// retryDelivery sends a failed reply to its channel again.
+func (a *API) retryDelivery(c *fiber.Ctx) error {
+	m, err := a.svc.RetryDelivery(c.UserContext(), actor(c), c.Params("id"), c.Params("mid"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
 func (a *API) accept(c *fiber.Ctx) error {
 	return a.op(func(c *fiber.Ctx) (*inbox.Conversation, error) {
 		return a.svc.Accept(c.UserContext(), actor(c), c.Params("id"))

@@ -444,7 +444,7 @@ func (c *wsConn) decide(ctx context.Context, ev inbox.Event) (frames []wsOut, cl
 		}
 		return nil, 0
 	}
-	if ev.Type == inbox.EventMessageCreated {
+	if ev.Type == inbox.EventMessageCreated || ev.Type == inbox.EventMessageUpdated {
 		// The event names the conversation's agent at the time of writing.
 		if ev.AgentID == me.AgentID {
 			return deliver(), 0

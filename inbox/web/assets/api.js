@@ -43,7 +43,9 @@ async function request(method, path, body, { raw = false, quiet401 = false } = {
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!res.ok) {
-    const err = (data && data.error) || {};
+    // {"error": {code, message, field}}; also {"error": "…", "field": "…"}.
+    const raw = data && data.error;
+    const err = typeof raw === 'string' ? { code: data.code, message: raw, field: data.field } : raw || {};
     const e = new ApiError(res.status, err.code || 'http_' + res.status, err.message || res.statusText, err.field,
       Number(res.headers.get('Retry-After')) || 0);
     if (res.status === 401 && !quiet401) onUnauthorized(e);
@@ -58,6 +60,9 @@ export const api = {
   patch: (path, body) => request('PATCH', path, body),
   put: (path, body) => request('PUT', path, body),
   del: (path) => request('DELETE', path),
+  // retry sends a reply whose delivery failed again; it answers the message.
+  retry: (conversationId, messageId) => request('POST',
+    `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/retry`),
   login: (email, password) => request('POST', '/auth/login', { email, password }, { quiet401: true }),
   me: () => request('GET', '/me', undefined, { quiet401: true }),
   // upload sends files to POST /files (field "file", one or more) and

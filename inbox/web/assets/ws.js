@@ -74,6 +74,9 @@ export class Live {
       case 'event':
         if (f.event) this.h.onEvent && this.h.onEvent(f.event);
         break;
+      case 'message.updated': // should the server ever send it unwrapped
+        if (f.message) this.h.onEvent && this.h.onEvent(f);
+        break;
       case 'hidden':
         this.h.onHidden && this.h.onHidden(f.conversationId);
         break;

@@ -1,5 +1,7 @@
 // The contact panel beside the messages: the client's editable details,
-// where they came from (site page, browser, OS), their other
+// where they came from (site page, browser, OS; for Telegram their
+// @username and the /start link's parameter, and a warning when the
+// channel refuses our messages), their other
 // conversations, and the window's actions — block, assign, forward, pin,
 // delete — with the ratings (supervisors and admins rate).
 import { api } from '../api.js';
@@ -7,6 +9,7 @@ import { t } from '../i18n.js';
 import { h, replace, fmtDateTime, statusText, isActive, errorText } from './dom.js';
 import { contactLabel } from './names.js';
 import { link, safeURL } from './linkify.js';
+import { tmeURL } from './channel.js';
 
 const STAFF = ['supervisor', 'admin'];
 
@@ -40,6 +43,7 @@ export class ContactPanel {
       h('div', { class: 'cp-row' }, h('button', { type: 'submit', class: 'primary', testid: 'contact-save' }, t('panel.save')), this.formNote));
 
     this.visit = h('dl', { class: 'cp-visit', testid: 'contact-visit' });
+    this.unreachable = h('p', { class: 'cp-unreachable', role: 'status', testid: 'contact-unreachable', hidden: true });
     this.blockedNote = h('p', { class: 'cp-blocked', role: 'status', hidden: true }, t('panel.blocked'));
     this.blockBtn = h('button', { type: 'button', class: 'danger', testid: 'contact-block', onClick: () => this.toggleBlock() });
     this.assignSel = h('select', { testid: 'assign-target', 'aria-label': t('panel.assign') });
@@ -75,7 +79,7 @@ export class ContactPanel {
         h('button', { type: 'button', testid: 'confirm-cancel', onClick: () => this.dialog.close() }, t('panel.cancel')),
         h('button', { type: 'button', class: 'danger', testid: 'confirm-ok', onClick: () => this.remove() }, t('panel.delete'))));
     this.el = h('aside', { class: 'contact-panel', testid: 'contact-panel', 'aria-label': t('panel.title') },
-      h('section', { class: 'cp-section' }, h('h3', null, t('panel.title')), this.form),
+      h('section', { class: 'cp-section' }, h('h3', null, t('panel.title')), this.unreachable, this.form),
       h('section', { class: 'cp-section' }, h('h3', null, t('panel.visit')), this.visit),
       this.actions, this.ratings,
       h('section', { class: 'cp-section' }, h('h3', null, t('panel.history')), this.history),
@@ -143,10 +147,23 @@ export class ContactPanel {
     const c = this.contact;
     const info = (c && c.client) || {};
     const page = conv.sitePage && safeURL(conv.sitePage);
+    const tg = conv.channel === 'telegram' || !!(c && c.telegramUsername);
+    const user = c && c.telegramUsername;
+    const userURL = tmeURL(user);
     replace(this.visit,
-      h('dt', null, t('panel.sitePage')), h('dd', { testid: 'visit-page' }, page ? link(page, conv.sitePage) : '—'),
-      h('dt', null, t('panel.browser')), h('dd', { testid: 'visit-browser' }, info.browser || t('panel.unknown')),
-      h('dt', null, t('panel.os')), h('dd', { testid: 'visit-os' }, info.os || t('panel.unknown')));
+      // A website visit; a Telegram chat has no page nor browser.
+      conv.channel !== 'telegram' ? [
+        h('dt', null, t('panel.sitePage')), h('dd', { testid: 'visit-page' }, page ? link(page, conv.sitePage) : '—'),
+        h('dt', null, t('panel.browser')), h('dd', { testid: 'visit-browser' }, info.browser || t('panel.unknown')),
+        h('dt', null, t('panel.os')), h('dd', { testid: 'visit-os' }, info.os || t('panel.unknown'))] : null,
+      tg ? [h('dt', null, t('channel.telegram')), h('dd', { testid: 'contact-telegram' },
+        userURL ? h('a', { href: userURL, target: '_blank', rel: 'noopener' }, '@' + user) : user ? '@' + user : t('panel.noUsername'))] : null,
+      conv.startParam ? [h('dt', { title: t('panel.startParamHint') }, t('panel.startParam')),
+        h('dd', { testid: 'conv-start-param', dir: 'auto' }, conv.startParam)] : null);
+    const why = c && c.unreachable;
+    this.unreachable.hidden = !why;
+    replace(this.unreachable, why ? [h('span', { 'aria-hidden': 'true' }, '⚠ '),
+      tg ? t('panel.unreachable', { reason: why }) : t('panel.unreachableAny', { reason: why })] : null);
     this.clientRating.textContent = conv.clientRating ? '★'.repeat(conv.clientRating) + ' ' + t('panel.stars', { n: conv.clientRating }) : t('panel.noRating');
     if (document.activeElement !== this.ratingSel) this.ratingSel.value = String(conv.supervisorRating || 0);
     if (document.activeElement !== this.ratingComment) this.ratingComment.value = conv.supervisorComment || '';

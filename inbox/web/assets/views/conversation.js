@@ -1,20 +1,22 @@
 // The center pane: one conversation's header and actions, its full history
 // and the composer, with the contact panel beside it. Message text is only
-// ever text nodes, and links built as elements (linkify.js).
-import { fileURL } from '../api.js';
+// ever text nodes, and links built as elements (linkify.js); a message is
+// drawn by message.js, and redrawn in place when it changes.
 import { t } from '../i18n.js';
-import { h, replace, fmtDateTime, fmtWhen, statusText, isActive, isOpen } from './dom.js';
+import { h, replace, statusText, isActive, isOpen } from './dom.js';
 import { Composer } from './composer.js';
 import { ContactPanel } from './contact-panel.js';
-import { linkify } from './linkify.js';
 import { contactLabel } from './names.js';
+import { handleText } from './channel.js';
+import { messageItem } from './message.js';
 
-const INLINE_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+const reducedMotion = () => window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 export class ConversationView {
   // opts: meId, me (agent), names ({agent(id), line(id), agents(), lines()}),
   // onAccept, onClose, onSpam, onSend(draft), onTyping(bool), onLoadEarlier(),
-  // toast(text), onChanged(conversation), onDeleted(id), onContact(contact)
+  // onRetry(message) (a failed delivery), toast(text), onChanged(conversation),
+  // onDeleted(id), onContact(contact)
   constructor(opts) {
     this.o = opts;
     this.panel = new ContactPanel({ me: opts.me, names: opts.names, toast: opts.toast,
@@ -30,6 +32,7 @@ export class ConversationView {
     this.firstSeq = 0;
     this.lastSeq = 0;
     this.seqs = new Set();
+    this.shown = new Map(); // message id → the message as drawn
     this.composer = new Composer({ onSend: (d) => opts.onSend(d), onTyping: (b) => opts.onTyping(b) });
     this.title = h('h2', { class: 'conv-title' });
     this.meta = h('p', { class: 'conv-meta' });
@@ -68,6 +71,7 @@ export class ConversationView {
     const switched = !this.conv || this.conv.id !== conv.id;
     this.conv = conv;
     this.seqs.clear();
+    this.shown.clear();
     this.firstSeq = 0;
     this.lastSeq = 0;
     replace(this.list);
@@ -90,7 +94,8 @@ export class ConversationView {
     this.title.textContent = contactLabel(conv);
     this.relabel();
     replace(this.meta,
-      t('conv.number', { n: conv.number }), ' · ', t('channel.' + conv.channel), ' · ', names.line(conv.lineId), ' · ',
+      t('conv.number', { n: conv.number }), ' · ', t('channel.' + conv.channel), handleText(conv) ? ' ' + handleText(conv) : '',
+      ' · ', names.line(conv.lineId), ' · ',
       t('conv.agent'), ': ', conv.agentId ? names.agent(conv.agentId) : t('conv.unassigned'));
     this.status.textContent = statusText(conv.status);
     this.status.className = 'status-badge st-' + conv.status;
@@ -131,6 +136,7 @@ export class ConversationView {
     for (const m of [...messages].sort((a, b) => a.seq - b.seq)) {
       if (this.seqs.has(m.seq)) continue;
       this.seqs.add(m.seq);
+      if (m.id) this.shown.set(m.id, m);
       const el = this.message(m);
       const next = [...this.list.children].find((li) => Number(li.dataset.seq) > m.seq);
       this.list.insertBefore(el, next || null);
@@ -171,36 +177,74 @@ export class ConversationView {
     const mine = m.authorKind === 'agent' && m.authorId === this.o.meId;
     let who = m.authorName;
     const clientLabel = m.authorKind === 'contact' && !who;
+    const clientName = contactLabel(this.conv, t('conv.client'));
     if (m.authorKind === 'system') who = t('msg.system');
-    else if (!who) {
-      who = { contact: contactLabel(this.conv, t('conv.client')), bot: t('msg.bot') }[m.authorKind] || t('conv.agent');
+    else if (!who) who = { contact: clientName, bot: t('msg.bot') }[m.authorKind] || t('conv.agent');
+    return messageItem(m, {
+      who, clientLabel, mine, clientName, channel: this.conv && this.conv.channel,
+      onImage: (e) => this.imageLoaded(e && e.target),
+      onQuote: (id) => this.jumpTo(id),
+      onRetry: async (msg, button) => {
+        button.disabled = true;
+        try { await this.o.onRetry(msg); } finally { button.disabled = false; }
+      },
+    });
+  }
+
+  item(id) { return id ? [...this.list.children].find((li) => li.dataset.id === id) : null; }
+
+  // updateMessage redraws a message shown (edited, its delivery moved, a
+  // file added) where it is: the rest of the thread, the scroll position,
+  // an open list of earlier versions and the focus stay. A message not
+  // shown is ignored; it says whether it was shown.
+  updateMessage(m) {
+    const old = m && this.conv && (!m.conversationId || m.conversationId === this.conv.id) ? this.item(m.id) : null;
+    if (!old) return false;
+    const seq = Number(old.dataset.seq);
+    const next = { ...m, seq };
+    const before = this.shown.get(m.id);
+    if (before && JSON.stringify(before) === JSON.stringify(next)) return true;
+    this.shown.set(m.id, next);
+    const box = this.messages;
+    const stick = this.nearBottom();
+    // The first message in view keeps its place on the screen.
+    const top = box.getBoundingClientRect().top;
+    const anchor = [...this.list.children].find((li) => li.getBoundingClientRect().bottom > top);
+    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
+    const focused = old.contains(document.activeElement) ? document.activeElement.getAttribute('data-testid') || '' : null;
+    const open = !!old.querySelector('details[open]');
+    const el = this.message(next);
+    old.replaceWith(el);
+    if (open && el.querySelector('details')) el.querySelector('details').open = true;
+    if (stick) this.scrollDown(true);
+    else if (anchor) box.scrollTop += (anchor === old ? el : anchor).getBoundingClientRect().top - anchorTop;
+    if (focused !== null) {
+      const to = (focused && el.querySelector(`[data-testid="${focused}"]`)) || el.querySelector('[data-testid="delivery-state"]') || el;
+      if (!to.matches('button, a, summary, input')) to.setAttribute('tabindex', '-1');
+      to.focus({ preventScroll: true });
     }
-    return h('li', {
-      class: ['message', 'from-' + m.authorKind, m.comment && 'comment', mine && 'mine'],
-      testid: 'message', 'data-seq': String(m.seq), 'data-author': m.authorKind, 'data-comment': m.comment ? 'true' : 'false',
-    },
-    h('div', { class: 'message-head' },
-      h('span', { class: 'author', 'data-client-label': clientLabel ? 'true' : null }, who),
-      m.comment ? h('span', { class: 'badge' }, t('msg.comment')) : null,
-      h('time', { datetime: m.createdAt, title: fmtDateTime(m.createdAt) }, fmtWhen(m.createdAt))),
-    m.text ? h('p', { class: 'text', dir: 'auto' }, linkify(m.text)) : null,
-    (m.attachments && m.attachments.length) ? h('ul', { class: 'files' }, m.attachments.map((a) => attachment(a, (e) => this.imageLoaded(e && e.target)))) : null);
+    return true;
   }
-}
 
-function attachment(a, onLoad) {
-  const url = fileURL(a.fileId);
-  const name = a.name || t('msg.file');
-  if (INLINE_IMAGES.includes((a.contentType || '').toLowerCase())) {
-    return h('li', { class: 'file image' },
-      h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, h('img', { src: url, alt: name, loading: 'lazy', onLoad })));
+  // unsettled is the lowest seq of the replies shown still on their way
+  // (or failed), 0 if none: their state may have moved unseen.
+  unsettled() {
+    let seq = 0;
+    for (const m of this.shown.values()) {
+      const st = m.delivery && m.delivery.state;
+      if ((st === 'pending' || st === 'failed') && (!seq || m.seq < seq)) seq = m.seq;
+    }
+    return seq;
   }
-  return h('li', { class: 'file' }, h('a', { href: url, download: name, rel: 'noopener' }, name, ' (', size(a.size), ')'));
-}
 
-function size(n) {
-  if (!n) return '0 B';
-  if (n < 1024) return n + ' B';
-  if (n < 1024 * 1024) return (n / 1024).toFixed(0) + ' KB';
-  return (n / 1024 / 1024).toFixed(1) + ' MB';
+  // jumpTo brings a quoted message into view, if it is loaded.
+  jumpTo(id) {
+    const li = this.item(id);
+    if (!li) { this.o.toast(t('msg.quoteNotLoaded')); return; }
+    li.scrollIntoView({ block: 'center', behavior: reducedMotion() ? 'auto' : 'smooth' });
+    li.setAttribute('tabindex', '-1');
+    li.focus({ preventScroll: true });
+    li.classList.add('flash');
+    setTimeout(() => li.classList.remove('flash'), 2000);
+  }
 }

@@ -30,6 +30,15 @@ function append(el, children) {
   }
 }
 
+// fill puts nodes into a translated sentence at its {placeholders}, so
+// a link sits where each language's word order wants it.
+export function fill(text, nodes) {
+  return String(text).split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const k = part.match(/^\{(\w+)\}$/);
+    return k && k[1] in nodes ? nodes[k[1]] : part;
+  });
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

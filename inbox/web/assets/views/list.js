@@ -1,9 +1,11 @@
 // The workspace's left pane: new requests (unassigned, offered to me) and my
 // active conversations, newest activity first, with the purple unread dot
 // and the red missed dot (missedAt set by the server; red wins over purple).
+// A conversation from Telegram shows its badge and the client's @username.
 import { t } from '../i18n.js';
 import { h, replace, fmtWhen, statusText } from './dom.js';
 import { contactLabel } from './names.js';
+import { channelBadge, contactHandle } from './channel.js';
 
 const lastActivity = (c) => (c.dates && (c.dates.lastMessage || c.dates.created)) || '';
 
@@ -48,12 +50,12 @@ function row(c, selected, unread, onOpen) {
       title: said || null, 'aria-hidden': 'true' }),
     h('span', { class: 'conv-main' },
       said ? h('span', { class: 'visually-hidden' }, said + ': ') : null,
-      h('span', { class: 'conv-name' }, name),
+      h('span', { class: 'conv-who' }, h('span', { class: 'conv-name' }, name), contactHandle(c)),
       preview(c),
       h('span', { class: ['conv-status', 'st-' + c.status] }, statusText(c.status))),
     h('span', { class: 'conv-side' },
       h('time', { class: 'conv-time', datetime: lastActivity(c) }, fmtWhen(lastActivity(c))),
-      h('span', { class: 'conv-channel' }, t('channel.' + c.channel)))));
+      channelBadge(c.channel) || h('span', { class: 'conv-channel' }, t('channel.' + c.channel)))));
 }
 
 // preview is the start of the latest message the client can see: what

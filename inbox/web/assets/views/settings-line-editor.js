@@ -1,14 +1,15 @@
 // One line's editor: name, queue (and when a waiting client counts as
 // missed), the website widget (origins, look, greetings, behaviour), the
-// identity secret, the embed snippet with a live preview, the business
-// hours (settings-hours.js). One save sends it all in one request: nothing
-// is half-saved.
+// identity secret, the embed snippet with a live preview, the Telegram bot
+// (settings-telegram.js), the business hours (settings-hours.js). One save
+// sends it all in one request: nothing is half-saved.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, replace } from './dom.js';
 import { field, check, input, clearErrors, fieldError, showError, formError, statusLine, flash, lock, busy, validOrigin, copyText } from './settings-form.js';
 import { Preview, snippet, textOn, readable, isHex, DEFAULT_COLOR } from './settings-look.js';
 import { HoursEditor } from './settings-hours.js';
+import { TelegramSection } from './settings-telegram.js';
 
 // A line's "missed after": how long a client may wait for an agent's
 // answer before the conversation is marked missed (the server's bounds).
@@ -62,6 +63,7 @@ export class LineEditor {
       { min: '0', max: String(REOFFER_MAX), step: '1', required: true, testid: 'line-reoffer' });
     this.autoClose = input('number', st.autoCloseMinutes || 0,
       { min: '0', max: String(AUTO_CLOSE_MAX), step: '1', required: true, testid: 'line-auto-close' });
+    this.telegram = new TelegramSection(line && line.channels && line.channels.telegram);
     this.hours = new HoursEditor(line && line.businessHours, { hint: t('set.hours.lineHint'), offNote: t('set.hours.offLine'), canEdit: this.canEdit });
     this.snippetEl = h('code', { testid: 'line-snippet' });
     this.snippetNote = statusLine();
@@ -118,9 +120,9 @@ export class LineEditor {
             this.snippetNote, h('p', { class: 'hint' }, t('set.widget.snippetHint')))
             : h('p', { class: 'hint' }, t('set.widget.snippetAfterSave'))),
         line ? h('div', { class: 'field' }, h('h4', null, t('set.secret')), h('p', { class: 'hint' }, t('set.secret.hint')), this.secretArea) : null),
-      // ---- Later work adds its sections here: the line's channels
-      // (Telegram bot, mailbox). The business hours are in theirs.
-      h('div', { class: 'set-slot', id: 'line-channels-slot', 'data-slot': 'channels' }),
+      // ---- The line's channels (the Telegram bot; later the mailbox).
+      // The business hours are in theirs.
+      h('div', { class: 'set-slot', id: 'line-channels-slot', 'data-slot': 'channels' }, this.telegram.el),
       h('div', { class: 'set-slot', id: 'line-hours-slot', 'data-slot': 'business-hours' }, this.hours.el),
       this.errorEl,
       h('div', { class: 'set-actions' },
@@ -225,6 +227,7 @@ export class LineEditor {
           title: look.title, color: look.color.toLowerCase(), position: look.position,
           launcherLabel: look.launcherLabel, messengerGreeting: look.messengerGreeting,
         },
+        telegram: this.telegram.value(),
       },
       settings: {
         ...((this.line && this.line.settings) || {}),
@@ -262,6 +265,7 @@ export class LineEditor {
       if (this.originInput.getAttribute('aria-invalid')) return false;
       b.channels.widget.allowedOrigins = this.origins;
     }
+    if (!this.telegram.validate(b.channels.telegram)) return false;
     return this.hours.validate();
   }
 
@@ -274,6 +278,7 @@ export class LineEditor {
       try {
         const line = this.line ? await api.patch('/lines/' + this.line.id, b) : await api.post('/lines', b);
         flash(this.saved, t('set.saved'));
+        this.telegram.saved(line && line.channels && line.channels.telegram);
         this.onSaved(line, !this.line);
       } catch (e) {
         showError(this.el, e);

@@ -6,6 +6,7 @@ import { t } from '../i18n.js';
 import { h, replace } from './dom.js';
 import { contactLabel } from './names.js';
 import { DASH, duration, dateText, dateLong } from './format.js';
+import { channelBadge, contactHandle } from './channel.js';
 
 export const DATES = ['created', 'queued', 'answered', 'accepted', 'lastMessage', 'closedByAgent', 'closed', 'modified'];
 export const TIMINGS = ['waitingForAnswer', 'timeToAccept', 'timeToCloseByAgent', 'duration', 'firstReaction', 'chatBot', 'responseTotal', 'responseAverage', 'responseMax'];
@@ -90,8 +91,8 @@ const CELLS = {
   detailedStatus: (c) => h('span', { class: ['tbl-status', 'st-' + c.status] }, t('status.' + c.status)),
   spam: (c) => yesNo(c.spam),
   missed,
-  channel: (c) => t('channel.' + c.channel),
-  client: (c) => contactLabel(c, DASH),
+  channel: (c) => channelBadge(c.channel) || t('channel.' + c.channel),
+  client: (c) => (c.contactHandle ? h('span', { class: 'client-cell' }, contactLabel(c, DASH), ' ', contactHandle(c)) : contactLabel(c, DASH)),
   agent: (c, ctx) => (c.agentId ? ctx.names.agent(c.agentId) : DASH),
   crm,
   sitePage: (c) => (c.sitePage ? link(c.sitePage, shortURL(c.sitePage)) : DASH),

@@ -33,6 +33,7 @@ export class Workspace {
       onAccept: () => this.op('accept'), onClose: () => this.op('close'), onSpam: () => this.op('spam'),
       onSend: (d) => this.send(d), onTyping: (typing) => this.openId && live.send({ type: 'typing', conversationId: this.openId, typing }),
       onLoadEarlier: () => this.loadEarlier(),
+      onRetry: (m) => this.retry(m),
     });
     this.el = h('div', { class: 'workspace' }, this.listEl, this.view.el);
     read.onChange = () => this.drawList();
@@ -75,7 +76,7 @@ export class Workspace {
       await this.refresh();
       if (!this.openId) return;
       const id = this.openId;
-      if (!await this.catchUp(id)) return;
+      if (!await this.catchUp(id) || !await this.recheck(id)) return;
       let conv = this.convs.get(id);
       if (!conv) {
         const found = await api.get('/conversations' + query({ number: this.view.conv.number }));
@@ -98,6 +99,19 @@ export class Workspace {
       this.view.append(page.items);
       if (page.items.length < PAGE) return true;
     }
+  }
+
+  // recheck fetches again the replies shown that were still on their way:
+  // their delivery may have moved while the websocket was down. False if
+  // another conversation was opened meanwhile.
+  async recheck(id) {
+    const from = this.view.unsettled();
+    if (!from) return true;
+    const page = await api.get(`/conversations/${encodeURIComponent(id)}/messages` +
+      query({ after: from - 1, limit: Math.min(PAGE, this.view.lastSeq - from + 1) }));
+    if (this.openId !== id) return false;
+    for (const m of page.items) this.view.updateMessage(m);
+    return true;
   }
 
   async open(id) {
@@ -149,6 +163,18 @@ export class Workspace {
     }
   }
 
+  // retry sends a reply whose delivery failed again.
+  async retry(m) {
+    const id = this.openId;
+    try {
+      const res = await api.retry(m.conversationId || id, m.id);
+      const msg = res && res.message && res.message.id ? res.message : res;
+      if (msg && msg.id && this.openId === id) this.view.updateMessage(msg);
+    } catch (e) {
+      this.toast(errorText(e));
+    }
+  }
+
   async loadEarlier() {
     const id = this.openId;
     const first = this.view.firstSeq;
@@ -191,6 +217,10 @@ export class Workspace {
         break;
       case 'message.created':
         this.onMessage(ev.message);
+        break;
+      case 'message.updated':
+        // Redrawn in place when shown; otherwise nothing to do.
+        if (ev.message && (ev.message.conversationId || ev.conversationId) === this.openId) this.view.updateMessage(ev.message);
         break;
       case 'typing':
         this.onTyping(ev);
