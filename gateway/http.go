@@ -44,7 +44,8 @@ func (m *metrics) telegramCounters() telegram.Counters {
 		return func(line string) { m.telegram.WithLabelValues(line, what).Inc() }
 	}
 	return telegram.Counters{Updates: c("updates"), Duplicates: c("duplicates"), Sent: c("sent"),
-		Retries: c("retries"), FloodWaits: c("flood_waits"), Failures: c("failures")}
+		Retries: c("retries"), FloodWaits: c("flood_waits"), Failures: c("failures"),
+		LeaseHeld: func(lease string, held bool) { m.leaseHeldFunc(lease)(held) }}
 }
 
 func newMetrics() *metrics {

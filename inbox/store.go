@@ -51,6 +51,8 @@ type Store struct {
 	// deliveries are replies waiting for a connector, updates are
 	// channel updates waiting to be stored (store_deliveries.go).
 	deliveries, updates *mongo.Collection
+	// kept holds the kept updates in exclusive mode (store_deliveries.go).
+	kept updateQueue
 	// presence is the agents' presence history (store_presence.go).
 	presence *mongo.Collection
 	// meta keeps the store's own state: whether the last run ended

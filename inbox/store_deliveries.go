@@ -1,9 +1,12 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -68,17 +71,31 @@ type ChannelUpdate struct {
 
 // KeepChannelUpdate stores u and says whether it was new.
 func (s *Store) KeepChannelUpdate(ctx context.Context, u *ChannelUpdate) (bool, error) {
+	mem, err := s.keptUpdates(ctx)
+	if err != nil {
+		return false, err
+	}
 	if _, err := s.updates.InsertOne(ctx, u); err != nil {
 		if err := writeErr("keep update "+u.ID, err); !errors.Is(err, errDuplicateKey) {
 			return false, err
 		}
 		return false, nil
 	}
+	if mem != nil {
+		mem.put(*u)
+	}
 	return true, nil
 }
 
 // ChannelUpdates lists a line's kept updates in their order.
 func (s *Store) ChannelUpdates(ctx context.Context, lineID string, limit int) ([]ChannelUpdate, error) {
+	mem, err := s.keptUpdates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if mem != nil {
+		return mem.list(lineID, limit), nil
+	}
 	return findAll[ChannelUpdate](ctx, s.updates, bson.M{"lineId": lineID},
 		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(limit)))
 }
@@ -88,6 +105,9 @@ func (s *Store) SaveChannelUpdate(ctx context.Context, u *ChannelUpdate) error {
 	if _, err := s.updates.ReplaceOne(ctx, bson.M{"_id": u.ID}, u); err != nil {
 		return fmt.Errorf("store: save update %s: %w", u.ID, err)
 	}
+	if mem, _ := s.keptUpdates(ctx); mem != nil {
+		mem.put(*u)
+	}
 	return nil
 }
 
@@ -96,5 +116,71 @@ func (s *Store) DoneChannelUpdate(ctx context.Context, id string) error {
 	if _, err := s.updates.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
 		return fmt.Errorf("store: forget update %s: %w", id, err)
 	}
+	if mem, _ := s.keptUpdates(ctx); mem != nil {
+		mem.drop(id)
+	}
 	return nil
+}
+
+// keptUpdates is, in exclusive mode, the kept updates in memory, read
+// from the collection at the first use: the embedded engine would decode
+// the whole collection for every listing. nil on a shared store.
+func (s *Store) keptUpdates(ctx context.Context) (*updateQueue, error) {
+	if !s.exclusive {
+		return nil, nil
+	}
+	q := &s.kept
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.byLine == nil {
+		all, err := findAll[ChannelUpdate](ctx, s.updates, bson.M{})
+		if err != nil {
+			return nil, err
+		}
+		q.byLine = map[string][]ChannelUpdate{}
+		for _, u := range all {
+			q.putLocked(u)
+		}
+	}
+	return q, nil
+}
+
+// updateQueue holds kept updates per line, ordered by seq.
+type updateQueue struct {
+	mu     sync.Mutex
+	byLine map[string][]ChannelUpdate
+}
+
+func (q *updateQueue) put(u ChannelUpdate) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.putLocked(u)
+}
+
+func (q *updateQueue) putLocked(u ChannelUpdate) {
+	l := q.byLine[u.LineID]
+	i, found := slices.BinarySearchFunc(l, u, func(a, b ChannelUpdate) int { return cmp.Compare(a.Seq, b.Seq) })
+	if found && l[i].ID == u.ID {
+		l[i] = u
+		return
+	}
+	q.byLine[u.LineID] = slices.Insert(l, i, u)
+}
+
+func (q *updateQueue) list(lineID string, limit int) []ChannelUpdate {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.byLine[lineID]
+	return slices.Clone(l[:min(limit, len(l))])
+}
+
+func (q *updateQueue) drop(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for line, l := range q.byLine {
+		if i := slices.IndexFunc(l, func(u ChannelUpdate) bool { return u.ID == id }); i >= 0 {
+			q.byLine[line] = slices.Delete(l, i, i+1)
+			return
+		}
+	}
 }

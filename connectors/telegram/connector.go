@@ -51,6 +51,8 @@ type Files interface {
 // /metrics); nil fields count nothing.
 type Counters struct {
 	Updates, Duplicates, Sent, Retries, FloodWaits, Failures func(line string)
+	// LeaseHeld is told when this node takes (true) or loses a bot's lease.
+	LeaseHeld func(lease string, held bool)
 }
 
 func count(f func(string), line string) {
@@ -210,7 +212,13 @@ func (c *Connector) Run(ctx context.Context) error {
 				workers[id] = r
 				go func() {
 					defer close(r.done)
-					_ = lease.Run(wctx, c.store, "telegram:"+conf.lineID, c.cfg.Node, lease.Options{TTL: c.cfg.LeaseTTL, Log: c.log},
+					name := "telegram:" + conf.lineID
+					held := func(h bool) {
+						if c.count.LeaseHeld != nil {
+							c.count.LeaseHeld(name, h)
+						}
+					}
+					_ = lease.Run(wctx, c.store, name, c.cfg.Node, lease.Options{TTL: c.cfg.LeaseTTL, Log: c.log, OnHeld: held},
 						func(ctx context.Context) error { return c.newBot(conf).run(ctx) })
 				}()
 			}

@@ -1,11 +1,13 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -24,7 +26,10 @@ var engine *inboxtest.Engine
 
 func TestMain(m *testing.M) { inboxtest.Main(m, &engine) }
 
-const token = "123456:ABC-test-token"
+const (
+	token     = "123456:ABC-test-token"
+	maxUpdate = 64 << 10
+)
 
 // rig is the connector on the real inbox and store, against the fake Bot
 // API, with its webhook served on a real port.
@@ -54,7 +59,7 @@ func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newRig(t *testing.T, mode string) *rig {
+func newRig(t testing.TB, mode string) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	fake, err := tgfake.Start()
@@ -75,7 +80,7 @@ func newRig(t *testing.T, mode string) *rig {
 	c := func(what string) func(string) {
 		return func(string) { r.mu.Lock(); r.counts[what]++; r.mu.Unlock() }
 	}
-	conn := telegram.New(telegram.Config{APIURL: fake.URL, PollTimeout: time.Second, LeaseTTL: 3 * time.Second, Node: "node-1"},
+	conn := telegram.New(telegram.Config{APIURL: fake.URL, PollTimeout: time.Second, LeaseTTL: 3 * time.Second, Node: "node-1", MaxUpdateBytes: maxUpdate},
 		r.svc, r.store, r.files, wake, telegram.Counters{Updates: c("updates"), Duplicates: c("duplicates"), Sent: c("sent"),
 			Retries: c("retries"), FloodWaits: c("flood"), Failures: c("failures")}, log)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
@@ -277,6 +282,26 @@ func TestWebhookNeedsTheSecretAndStoresAnUpdateOnce(t *testing.T) {
 	}
 	if st, _ := r.fake.DeliverRaw(token, []byte(`{"update_id":"x"}`), secret, false); st != 400 {
 		t.Errorf("a bad update: %d, want 400", st)
+	}
+	post := func(url, secret string, body []byte) int {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	hook := r.line.Channels.Telegram.Bot.WebhookURL
+	if st := post(r.public+telegram.WebhookPath+"not-the-key", secret, raw(503, "wrong key")); st != http.StatusNotFound {
+		t.Errorf("an unknown webhook key: %d, want 404", st)
+	}
+	if st := post(hook, secret, raw(504, strings.Repeat("x", maxUpdate))); st != http.StatusRequestEntityTooLarge {
+		t.Errorf("an update over the limit: %d, want 413", st)
 	}
 	var wg sync.WaitGroup
 	for range 3 {

@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -138,49 +140,107 @@ func (c *Connector) webhook(ctx *fiber.Ctx) error {
 	return ctx.SendStatus(fiber.StatusOK)
 }
 
-// processLoop turns kept updates into messages, in update order; an
-// update that fails is tried again after a pause, the ones after it wait.
+// processParallel is how many chats' updates are turned into messages at
+// once; each chat's go one after the other.
+const processParallel = 8
+
+// processLoop turns kept updates into messages, each chat's in update
+// order, several chats at once; an update that fails is tried again after
+// a pause, and its chat's later updates wait for it.
 func (b *bot) processLoop(ctx context.Context) error {
 	attempt := 0
 	for {
 		ok := true
-		ups, err := b.c.store.ChannelUpdates(ctx, b.conf.lineID, 100)
+		ups, err := b.c.store.ChannelUpdates(ctx, b.conf.lineID, 500)
 		if err != nil {
 			ok = false
 			if ctx.Err() == nil {
 				b.c.log.Error("telegram: list kept updates", "line", b.conf.lineID, "err", err)
 			}
 		}
-		for i := range ups {
-			u := &ups[i]
-			if err := b.handle(ctx, u); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				u.Attempts++
-				b.c.log.Warn("telegram: update not stored yet; trying again", "line", b.conf.lineID, "update", u.Seq, "attempt", u.Attempts, "err", err)
-				if err := b.c.store.SaveChannelUpdate(ctx, u); err != nil && ctx.Err() == nil {
-					b.c.log.Error("telegram: save update", "err", err)
-				}
-				ok = false
-				break
-			}
-			if err := b.c.store.DoneChannelUpdate(ctx, u.ID); err != nil {
-				ok = false
-				break
-			}
+		if !b.processBatch(ctx, ups) {
+			ok = false
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 		d := time.Second
-		if ok {
-			attempt = 0
-		} else {
+		switch {
+		case !ok:
 			attempt++
 			d = backoff(attempt)
+		case len(ups) > 0:
+			attempt, d = 0, 0 // more may be kept already
+		default:
+			attempt = 0
 		}
 		if !b.wait(ctx, "in:", d) {
 			return nil
 		}
 	}
+}
+
+// processBatch processes kept updates grouped by chat; false when one
+// failed.
+func (b *bot) processBatch(ctx context.Context, ups []inbox.ChannelUpdate) bool {
+	var order []int64
+	chats := map[int64][]*inbox.ChannelUpdate{}
+	for i := range ups {
+		chat := chatOf(ups[i].Raw)
+		if _, seen := chats[chat]; !seen {
+			order = append(order, chat)
+		}
+		chats[chat] = append(chats[chat], &ups[i])
+	}
+	var failed atomic.Bool
+	sem := make(chan struct{}, processParallel)
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(list []*inbox.ChannelUpdate) {
+			defer func() { <-sem; wg.Done() }()
+			for _, u := range list {
+				if err := b.handle(ctx, u); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					failed.Store(true)
+					u.Attempts++
+					b.c.log.Warn("telegram: update not stored yet; trying again", "line", b.conf.lineID, "update", u.Seq, "attempt", u.Attempts, "err", err)
+					if err := b.c.store.SaveChannelUpdate(ctx, u); err != nil && ctx.Err() == nil {
+						b.c.log.Error("telegram: save update", "err", err)
+					}
+					return // the chat's later updates wait for this one
+				}
+				if err := b.c.store.DoneChannelUpdate(ctx, u.ID); err != nil {
+					failed.Store(true)
+					return
+				}
+			}
+		}(chats[chat])
+	}
+	wg.Wait()
+	return !failed.Load()
+}
+
+// chatOf is the chat an update belongs to (0 when it has none).
+func chatOf(raw []byte) int64 {
+	var u struct {
+		M  *struct{ Chat struct{ ID int64 } } `json:"message"`
+		E  *struct{ Chat struct{ ID int64 } } `json:"edited_message"`
+		C  *struct{ Chat struct{ ID int64 } } `json:"channel_post"`
+		EC *struct{ Chat struct{ ID int64 } } `json:"edited_channel_post"`
+	}
+	if json.Unmarshal(raw, &u) != nil {
+		return 0
+	}
+	for _, m := range []*struct{ Chat struct{ ID int64 } }{u.M, u.E, u.C, u.EC} {
+		if m != nil {
+			return m.Chat.ID
+		}
+	}
+	return 0
 }
 
 // handle stores one kept update's message (or edit); a bad or foreign

@@ -151,7 +151,7 @@ func (a *API) op(f convOp) fiber.Handler {
 func (a *API) retryDelivery(c *fiber.Ctx) error {
 	m, err := a.svc.RetryDelivery(c.UserContext(), actor(c), c.Params("id"), c.Params("mid"))
 	if err != nil {
-		return err
+		return a.fail(c, err)
 	}
 	return c.JSON(m)
 }

@@ -94,7 +94,7 @@ func newHarnessAPI(t *testing.T, apiCfg func(*api.Config), cfgs ...func(*fiber.C
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store := engine.Store(t)
 	clock := inboxtest.NewClock(t0)
-	svc := inbox.NewService(store, inbox.Options{PasswordCost: 4, Clock: clock.Now, Logger: log})
+	svc := inbox.NewService(store, inbox.Options{PasswordCost: 4, Clock: clock.Now, Logger: log, Outbound: []inbox.Channel{inbox.ChannelTelegram}})
 	// As the gateway: copied request values, streamed bodies, no
 	// multipart forms parsed ahead, bodies held to the limit before they
 	// are read (and drained, so a client still sending gets its 413).

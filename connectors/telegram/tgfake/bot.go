@@ -165,6 +165,11 @@ type bot struct {
 	floodUntil time.Time
 	violations int
 	blocked    map[int64]bool
+	// ignoreOffsets and stall are the crash tests' controls
+	// (IgnoreOffsets, Stall).
+	ignoreOffsets bool
+	stall         time.Duration
+	stalled       int
 }
 
 type msgKey struct {
@@ -377,4 +382,32 @@ func (s *Server) UnblockChat(token string, chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.mustBot(token).blocked, chatID)
+}
+
+// IgnoreOffsets makes getUpdates ignore the offsets that confirm updates,
+// as if every confirming call was lost on its way (its caller died
+// first): the updates are delivered again and again until it is turned
+// off. For tests of what a crash between storing an update and
+// confirming it does.
+func (s *Server) IgnoreOffsets(token string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustBot(token).ignoreOffsets = on
+}
+
+// Stall makes every send method call of the bot wait d before Telegram
+// looks at it (0 turns it off). A call whose client goes away while it
+// waits never reached Telegram: nothing is sent. For tests of a process
+// killed with replies in flight.
+func (s *Server) Stall(token string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustBot(token).stall = d
+}
+
+// Stalled counts the send calls waiting in a stall now.
+func (s *Server) Stalled(token string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mustBot(token).stalled
 }

@@ -199,6 +199,24 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, rest string
 	}
 
 	s.mu.Lock()
+	stall := b.stall
+	if known && spec.send && stall > 0 {
+		b.stalled++
+		s.mu.Unlock()
+		t := time.NewTimer(stall)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+		s.mu.Lock()
+		b.stalled--
+		if r.Context().Err() != nil {
+			s.mu.Unlock()
+			return // the client went away: the call never reached Telegram
+		}
+		req.at = time.Now()
+	}
 	b.recordCall(req)
 	if !known {
 		s.mu.Unlock()

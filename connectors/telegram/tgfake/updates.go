@@ -258,7 +258,9 @@ func (s *Server) getUpdates(b *bot, r *request) (any, *apiError) {
 		return nil, &apiError{code: 409, desc: conflictWebhook}
 	}
 	b.setAllowed(r.params["allowed_updates"])
-	b.confirm(offset)
+	if !b.ignoreOffsets {
+		b.confirm(offset)
+	}
 	if b.poll != nil {
 		b.poll.terminate(conflictGetUpdates)
 		b.poll = nil
