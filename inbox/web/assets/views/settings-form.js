@@ -75,7 +75,8 @@ export function findField(form, name) {
 // summary line (an element of class form-error).
 export function showError(form, err) {
   const el = err && err.status === 400 && err.field ? findField(form, err.field) : null;
-  if (el) return fieldError(el, err.message);
+  // The message starts with the field's name; next to the field, it need not.
+  if (el) return fieldError(el, String(err.message || '').replace(err.field + ': ', ''));
   const summary = form.querySelector('.form-error');
   const text = err && err.status === 409 ? t('set.conflict', { m: err.message }) : errorText(err);
   if (summary) { summary.textContent = text; summary.hidden = false; }
