@@ -225,8 +225,18 @@ func (s *Service) DeleteLine(ctx context.Context, a Actor, id string) (deleted i
 	if err := requireAdmin(a); err != nil {
 		return 0, err
 	}
-	if _, err := s.Line(ctx, id); err != nil {
+	l, err := s.Line(ctx, id)
+	if err != nil {
 		return 0, err
+	}
+	if tg := l.Channels.Telegram; s.bots != nil && tg.Enabled {
+		// The bot's webhook goes with the line (best effort: Telegram
+		// unreachable is no reason to keep the line).
+		off := tg
+		off.Enabled = false
+		if _, err := s.bots.SetupBot(ctx, id, tg, off); err != nil {
+			s.log.Warn("delete line: switch its bot off", "line", id, "err", err)
+		}
 	}
 	for {
 		ids, err := s.store.ConversationIDsOfLine(ctx, id, deleteLineBatch)

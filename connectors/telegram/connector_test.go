@@ -173,6 +173,20 @@ func TestSetupChecksTheTokenAndSetsTheWebhook(t *testing.T) {
 	if url, _ := r.fake.Webhook(token); url != "" {
 		t.Errorf("webhook %q left set in polling mode", url)
 	}
+	// Deleting a line with a webhook deletes the webhook.
+	hook := inbox.LineChannels{Telegram: inbox.TelegramChannel{Enabled: true, Mode: "webhook"}}
+	if _, err := r.svc.UpdateLine(r.ctx, inbox.System, r.line.ID, inbox.LineInput{Channels: &hook}); err != nil {
+		t.Fatal(err)
+	}
+	if url, _ := r.fake.Webhook(token); url == "" {
+		t.Fatal("no webhook set")
+	}
+	if _, err := r.svc.DeleteLine(r.ctx, inbox.System, r.line.ID); err != nil {
+		t.Fatal(err)
+	}
+	if url, _ := r.fake.Webhook(token); url != "" {
+		t.Errorf("webhook %q left set after the line was deleted", url)
+	}
 }
 
 func TestEveryKindArrivesInBothModes(t *testing.T) {

@@ -100,7 +100,7 @@ func translate(u tgbotapi.Update, allowGroups bool) inbound {
 		return inbound{Kind: inIgnore, Why: "group message", UpdateID: u.UpdateID}
 	}
 	if m.From != nil {
-		if m.From.IsBot && !in.Group {
+		if m.From.IsBot {
 			return inbound{Kind: inIgnore, Why: "from a bot", UpdateID: u.UpdateID}
 		}
 		in.FromID, in.FromUsername = m.From.ID, m.From.UserName
