@@ -153,6 +153,12 @@ func (s *Service) DeliveryRetry(ctx context.Context, j *DeliveryJob, reason stri
 // the customer cannot be reached on the channel at all (they blocked the
 // bot): the contact is flagged with the reason until they write again.
 func (s *Service) DeliveryFailed(ctx context.Context, j *DeliveryJob, reason string, unreachable bool) error {
+	if unreachable {
+		// The contact first: whoever sees the reply failed sees why.
+		if err := s.markUnreachable(ctx, j.ConversationID, reason); err != nil {
+			return err
+		}
+	}
 	err := s.setDelivery(ctx, j, func(m *Message, _ time.Time) {
 		m.Delivery = &Delivery{State: DeliveryFailed, Attempts: j.Attempts + 1, Error: reason}
 		m.Refs.TelegramSent = j.Sent
@@ -160,13 +166,13 @@ func (s *Service) DeliveryFailed(ctx context.Context, j *DeliveryJob, reason str
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteDelivery(ctx, j.ID); err != nil {
-		return err
-	}
-	if !unreachable {
-		return nil
-	}
-	c, err := s.loadConversation(ctx, System, j.ConversationID)
+	return s.store.DeleteDelivery(ctx, j.ID)
+}
+
+// markUnreachable flags the contact of a conversation as unreachable on
+// its channel, for reason.
+func (s *Service) markUnreachable(ctx context.Context, convID, reason string) error {
+	c, err := s.loadConversation(ctx, System, convID)
 	if err != nil {
 		return err
 	}

@@ -105,23 +105,19 @@ func noURL(err error) error {
 // call makes a method call with form parameters and decodes its result.
 func (c client) call(ctx context.Context, method string, params tgbotapi.Params, out any) error {
 	resp, err := c.bot(ctx).MakeRequest(method, params)
-	if err := apiErr(method, resp, err); err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(resp.Result, out); err != nil {
-		return fmt.Errorf("telegram %s: result: %w", method, err)
-	}
-	return nil
+	return result(method, resp, err, out)
 }
 
 // request sends a library config (which may upload files) and decodes its
 // result.
 func (c client) request(ctx context.Context, cfg tgbotapi.Chattable, out any) error {
 	resp, err := c.bot(ctx).Request(cfg)
-	method := fmt.Sprintf("%T", cfg)
+	return result(fmt.Sprintf("%T", cfg), resp, err, out)
+}
+
+// result decodes a call's result into out (nil: not wanted), or says why
+// the call failed.
+func result(method string, resp *tgbotapi.APIResponse, err error, out any) error {
 	if err := apiErr(method, resp, err); err != nil {
 		return err
 	}

@@ -213,11 +213,11 @@ func (b *bot) deliver(ctx context.Context, j *inbox.DeliveryJob) outcome {
 			}
 		}
 	}
+	count(b.c.count.Sent, line) // Telegram has it, whatever the marking below does
 	if err := b.c.inbox.DeliverySent(ctx, j); err != nil {
 		b.c.log.Error("telegram: mark reply sent", "line", line, "message", j.ID, "err", err)
 		return later
 	}
-	count(b.c.count.Sent, line)
 	return done
 }
 
