@@ -83,6 +83,15 @@ type Config struct {
 	TelegramPollTimeout time.Duration
 	// TelegramMaxUpdate caps a webhook request's body.
 	TelegramMaxUpdate int64
+	// MailAllowPlain allows mail servers without TLS on other machines.
+	MailAllowPlain bool
+	// MailMaxSize, MailMaxParts and MailMaxDepth bound what one fetched
+	// mail may cost; MailPollInterval is how often a server without IDLE
+	// is asked for new mail.
+	MailMaxSize      int64
+	MailMaxParts     int
+	MailMaxDepth     int
+	MailPollInterval time.Duration
 }
 
 // env reads a variable; a *_FILE variant, where allowed, reads it from a file.
@@ -238,6 +247,14 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		TelegramAPIURL:             strings.TrimRight(e.str("SWITCHBOARD_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		TelegramPollTimeout:        e.duration("SWITCHBOARD_TELEGRAM_POLL_TIMEOUT", 25*time.Second),
 		TelegramMaxUpdate:          e.size("SWITCHBOARD_TELEGRAM_MAX_UPDATE", 1<<20),
+		MailAllowPlain:             e.boolean("SWITCHBOARD_MAIL_ALLOW_PLAIN", false),
+		MailMaxSize:                e.size("SWITCHBOARD_MAIL_MAX_SIZE", 32<<20),
+		MailMaxParts:               e.integer("SWITCHBOARD_MAIL_MAX_PARTS", 500, 1, 100_000),
+		MailMaxDepth:               e.integer("SWITCHBOARD_MAIL_MAX_DEPTH", 20, 1, 1000),
+		MailPollInterval:           e.duration("SWITCHBOARD_MAIL_POLL_INTERVAL", 30*time.Second),
+	}
+	if c.MailMaxSize < 64<<10 || c.MailMaxSize > 1<<30 {
+		e.errs = append(e.errs, errors.New("SWITCHBOARD_MAIL_MAX_SIZE: between 64KiB and 1GiB"))
 	}
 	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(c.TelegramAPIURL, "%") {
 		e.errs = append(e.errs, fmt.Errorf("SWITCHBOARD_TELEGRAM_API_URL: %q is not an http(s) URL", c.TelegramAPIURL))

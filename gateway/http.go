@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/switchboard-chat/switchboard/connectors/email"
 	"github.com/switchboard-chat/switchboard/connectors/telegram"
 	"github.com/switchboard-chat/switchboard/docs"
 	"github.com/switchboard-chat/switchboard/inbox/api"
@@ -36,6 +37,7 @@ type metrics struct {
 	jobLastRun    *prometheus.GaugeVec
 	jobDuration   *prometheus.GaugeVec
 	telegram      *prometheus.CounterVec
+	email         *prometheus.CounterVec
 }
 
 // telegramCounters counts the Telegram connector's work per line.
@@ -45,6 +47,16 @@ func (m *metrics) telegramCounters() telegram.Counters {
 	}
 	return telegram.Counters{Updates: c("updates"), Duplicates: c("duplicates"), Sent: c("sent"),
 		Retries: c("retries"), FloodWaits: c("flood_waits"), Failures: c("failures"),
+		LeaseHeld: func(lease string, held bool) { m.leaseHeldFunc(lease)(held) }}
+}
+
+// emailCounters counts the e-mail connector's work per line.
+func (m *metrics) emailCounters() email.Counters {
+	c := func(what string) func(string) {
+		return func(line string) { m.email.WithLabelValues(line, what).Inc() }
+	}
+	return email.Counters{Fetched: c("fetched"), Duplicates: c("duplicates"), Loops: c("loops"), Bounces: c("bounces"),
+		Sent: c("sent"), Failures: c("failures"),
 		LeaseHeld: func(lease string, held bool) { m.leaseHeldFunc(lease)(held) }}
 }
 
@@ -86,8 +98,12 @@ func newMetrics() *metrics {
 			Name: "switchboard_telegram_total",
 			Help: "What the Telegram connector did, per line: updates received, duplicates dropped, replies sent, retries, flood-limit (429) waits, failures.",
 		}, []string{"line", "what"}),
+		email: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_total",
+			Help: "What the e-mail connector did, per line: mails fetched, duplicates dropped, automatic mails suppressed (loops), bounces, replies sent, failures.",
+		}, []string{"line", "what"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed,
+	m.reg.MustRegister(m.email, m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed,
 		m.leaseHeld, m.jobRuns, m.jobLastRun, m.jobDuration, m.telegram, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -92,6 +92,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	g.Go(func() error { return parts.agents.RunPresence(gctx) })
 	// Each Telegram bot runs under its line's lease.
 	g.Go(func() error { return parts.telegram.Run(gctx) })
+	// Each mailbox runs under its line's lease.
+	g.Go(func() error { return parts.email.Run(gctx) })
 	g.Go(func() error {
 		if err := app.Listener(ln); err != nil && gctx.Err() == nil {
 			return fmt.Errorf("http: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/switchboard-chat/switchboard/connectors/email"
+	"github.com/switchboard-chat/switchboard/connectors/email/mailparse"
 	"github.com/switchboard-chat/switchboard/connectors/telegram"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/api"
@@ -29,6 +30,7 @@ type parts struct {
 	hours     *scheduler.Hours
 	outbox    *inbox.Outbox // nil without a mail server
 	telegram  *telegram.Connector
+	email     *email.Connector
 	agents    *api.API
 }
 
@@ -48,7 +50,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	}
 	// The Telegram connector: the inbox checks bots through its setup and
 	// tells its waker of queued replies.
-	tgWake := telegram.NewWaker()
+	tgWake, mailWake := telegram.NewWaker(), email.NewWaker()
 	svc := inbox.NewService(store, inbox.Options{
 		Events:       inbox.MultiSink{events, hub},
 		Logger:       log,
@@ -56,8 +58,13 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		PasswordCost: cfg.PasswordCost,
 		Transcripts:  mailer != nil,
 		Bots:         telegram.NewSetup(cfg.TelegramAPIURL, cfg.PublicURL, log.With("component", "telegram")),
-		OnDelivery:   tgWake.Wake,
-		Outbound:     []inbox.Channel{inbox.ChannelTelegram},
+		OnDelivery: func(line string, ch inbox.Channel) {
+			tgWake.Wake(line, ch)
+			mailWake.Wake(line, ch)
+		},
+		Outbound:       []inbox.Channel{inbox.ChannelTelegram, inbox.ChannelEmail},
+		Mailboxes:      email.Checker{},
+		AllowPlainMail: cfg.MailAllowPlain,
 	})
 	boot, err := bootstrap(ctx, svc, cfg)
 	if err != nil {
@@ -114,6 +121,10 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		LeaseTTL: cfg.LeaseTTL, Node: node, MaxUpdateBytes: int(cfg.TelegramMaxUpdate),
 	}, svc, store, fs, tgWake, m.telegramCounters(), log.With("component", "telegram"))
 	tg.Mount(app)
+	mailboxes := email.New(email.Config{
+		Node: node, LeaseTTL: cfg.LeaseTTL, MaxTextChars: cfg.MessageMaxChars, PollEvery: cfg.MailPollInterval,
+		Parse: mailparse.Limits{MaxBytes: cfg.MailMaxSize, MaxParts: cfg.MailMaxParts, MaxDepth: cfg.MailMaxDepth, MaxFileBytes: cfg.MaxFileSize},
+	}, svc, store, fs, mailWake, m.emailCounters(), log.With("component", "email"))
 	web.Mount(app)
 	mountDemo(app, boot.DemoLineID)
 	mountFallback(app)
@@ -129,7 +140,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	if mailer != nil {
 		outbox = inbox.NewOutbox(store, mailer, svc.Now, log.With("component", "outbox"))
 	}
-	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns, telegram: tg}, boot, nil
+	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns, telegram: tg, email: mailboxes}, boot, nil
 }
 
 func isAsset(path string) bool {

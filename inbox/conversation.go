@@ -23,8 +23,16 @@ type Conversation struct {
 	// StartParam is what the customer's first link carried (Telegram's
 	// /start payload: a CRM id, a campaign).
 	StartParam string `bson:"startParam,omitempty" json:"startParam,omitempty"`
-	AgentID    string `bson:"agentId" json:"agentId"`
-	GroupID    string `bson:"groupId" json:"groupId"`
+	// Subject is an e-mail conversation's subject.
+	Subject string `bson:"subject,omitempty" json:"subject,omitempty"`
+	// MailToken names an e-mail conversation in the Message-IDs and
+	// reply address of the mail sent from it (mailin.go).
+	MailToken string `bson:"mailToken,omitempty" json:"-"`
+	// MailThread are the Message-IDs of the conversation's mail, oldest
+	// first, at most MaxMailThread: a reply's References.
+	MailThread []string `bson:"mailThread,omitempty" json:"-"`
+	AgentID    string   `bson:"agentId" json:"agentId"`
+	GroupID    string   `bson:"groupId" json:"groupId"`
 	// Pinned fixes the conversation to its agent: routing never moves it.
 	Pinned            bool   `bson:"pinned" json:"pinned"`
 	SitePage          string `bson:"sitePage" json:"sitePage"`

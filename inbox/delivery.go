@@ -235,3 +235,46 @@ func (s *Service) RetryDelivery(ctx context.Context, a Actor, convID, messageID 
 	s.wakeDelivery(c.LineID, c.Channel)
 	return m, nil
 }
+
+// MailBounced marks the reply a bounce names (by its message id) failed
+// with the receiving server's reason; false when the id names no reply.
+func (s *Service) MailBounced(ctx context.Context, messageID, reason string) (bool, error) {
+	if messageID == "" {
+		return false, nil
+	}
+	m, err := s.store.MessageByID(ctx, messageID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if m.AuthorKind == AuthorContact || m.Email == nil {
+		return false, nil
+	}
+	if reason == "" {
+		reason = "the mail bounced"
+	}
+	_, _, err = s.updateMessage(ctx, m.ConversationID, m.ClientID, func(m *Message, _ time.Time) (bool, error) {
+		attempts := 1
+		if m.Delivery != nil {
+			attempts = m.Delivery.Attempts
+		}
+		m.Delivery = &Delivery{State: DeliveryFailed, Attempts: attempts, Error: "Bounced: " + reason}
+		return true, nil
+	})
+	return err == nil, err
+}
+
+// MailHTML is an e-mail message of a conversation the actor sees, with
+// its sanitised HTML.
+func (s *Service) MailHTML(ctx context.Context, a Actor, convID, messageID string) (*Message, error) {
+	if _, err := s.loadConversation(ctx, a, convID); err != nil {
+		return nil, err
+	}
+	m, err := s.store.MessageByID(ctx, messageID)
+	if errors.Is(err, ErrNotFound) || (err == nil && (m.ConversationID != convID || m.Email == nil || m.Email.HTML == "")) {
+		return nil, fmt.Errorf("HTML of message %s: %w", messageID, ErrNotFound)
+	}
+	return m, err
+}

@@ -27,7 +27,9 @@ var (
 func (l Line) Redacted() Line {
 	l.Channels.Telegram.HasToken = l.Channels.Telegram.BotToken != ""
 	l.Channels.Telegram.BotToken = ""
-	l.Channels.Email.Password = ""
+	for _, srv := range []*MailServer{&l.Channels.Email.IMAP, &l.Channels.Email.SMTP} {
+		srv.HasPassword, srv.Password = srv.Password != "", ""
+	}
 	l.Channels.Widget.IdentitySecretSet = l.Channels.Widget.IdentitySecret != ""
 	l.Channels.Widget.IdentitySecret = ""
 	return l
@@ -71,8 +73,14 @@ func (s *Service) applyLineInput(ctx context.Context, l *Line, in LineInput) err
 		}
 		// What Telegram said about the bot is the server's to set.
 		ch.Telegram.Bot = l.Channels.Telegram.Bot
-		if ch.Email.Password == "" {
-			ch.Email.Password = l.Channels.Email.Password
+		if ch.Email.IMAP.Password == "" {
+			ch.Email.IMAP.Password = l.Channels.Email.IMAP.Password
+		}
+		if ch.Email.SMTP.Password == "" {
+			ch.Email.SMTP.Password = l.Channels.Email.SMTP.Password
+		}
+		if err := s.checkMailbox(&ch.Email); err != nil {
+			return err
 		}
 		if ch.Widget.IdentitySecret == "" {
 			ch.Widget.IdentitySecret = l.Channels.Widget.IdentitySecret
@@ -148,6 +156,9 @@ func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line,
 	if err := s.setupBot(ctx, l, TelegramChannel{}); err != nil {
 		return nil, err
 	}
+	if err := s.setupMailbox(ctx, l, EmailChannel{}); err != nil {
+		return nil, err
+	}
 	if err := s.store.InsertLine(ctx, l); err != nil {
 		return nil, err
 	}
@@ -164,11 +175,14 @@ func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInp
 	if err != nil {
 		return nil, err
 	}
-	old := l.Channels.Telegram
+	old, oldMail := l.Channels.Telegram, l.Channels.Email
 	if err := s.applyLineInput(ctx, l, in); err != nil {
 		return nil, err
 	}
 	if err := s.setupBot(ctx, l, old); err != nil {
+		return nil, err
+	}
+	if err := s.setupMailbox(ctx, l, oldMail); err != nil {
 		return nil, err
 	}
 	l.UpdatedAt = s.Now()

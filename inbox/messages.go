@@ -24,9 +24,17 @@ type MessageInput struct {
 	// conversation returns the message already stored.
 	ClientID string      `json:"clientId"`
 	Refs     ChannelRefs `json:"refs"`
-	// replyTo quotes the message this one answers (set by channels).
+	// Subject is the subject of an agent's reply in an e-mail
+	// conversation; empty: "Re: " and the conversation's subject.
+	Subject string `json:"subject"`
+	// replyTo quotes the message this one answers, mail is an inbound
+	// mail's envelope (set by channels).
 	replyTo *Quote
+	mail    *MailMeta
 }
+
+// MaxSubjectChars caps an e-mail subject.
+const MaxSubjectChars = 500
 
 // MaxClientIDChars caps a sender-chosen message id.
 const MaxClientIDChars = 128
@@ -57,6 +65,9 @@ func (s *Service) checkMessage(in *MessageInput) error {
 		return invalid("comment", "only agents write comments")
 	}
 	if err := s.checkText("clientId", in.ClientID, MaxClientIDChars); err != nil {
+		return err
+	}
+	if err := s.checkText("subject", in.Subject, MaxSubjectChars); err != nil {
 		return err
 	}
 	return s.checkText("authorName", in.AuthorName, s.limits.NameChars)
@@ -122,7 +133,13 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	m = &Message{
 		ID: messageID(convID, in.ClientID), ConversationID: convID, AuthorKind: in.AuthorKind, AuthorID: in.AuthorID,
 		AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment, Attachments: in.Attachments,
-		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(), ReplyTo: in.replyTo,
+		ClientID: in.ClientID, Refs: in.Refs, CreatedAt: s.Now(), ReplyTo: in.replyTo, Email: in.mail,
+	}
+	if in.Subject != "" && (c.Channel != ChannelEmail || in.Comment) {
+		return nil, false, invalid("subject", "only replies in e-mail conversations have a subject")
+	}
+	if c.Channel == ChannelEmail && in.AuthorKind != AuthorContact && !in.Comment && m.Email == nil {
+		m.Email = &MailMeta{Subject: replySubject(in.Subject, c.Subject)}
 	}
 	delivers := s.deliversTo(c.Channel) && !m.Comment && (m.AuthorKind == AuthorAgent || m.AuthorKind == AuthorBot)
 	if delivers {
@@ -269,4 +286,22 @@ func (s *Service) Messages(ctx context.Context, a Actor, convID string, afterSeq
 		return nil, err
 	}
 	return s.store.MessagesAfter(ctx, convID, afterSeq, clampLimit(limit, s.limits.ListMax*5))
+}
+
+// replySubject is a reply's subject: the agent's, or "Re: " and the
+// conversation's (not doubling a "Re:" a client added).
+func replySubject(given, conv string) string {
+	if given = strings.TrimSpace(given); given != "" {
+		return given
+	}
+	if conv == "" {
+		return ""
+	}
+	low := strings.ToLower(conv)
+	for _, p := range []string{"re:", "aw:", "odp:", "ответ:"} {
+		if strings.HasPrefix(low, p) {
+			return conv
+		}
+	}
+	return "Re: " + conv
 }

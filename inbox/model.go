@@ -120,15 +120,36 @@ type TelegramBot struct {
 	WebhookSecret string `bson:"webhookSecret" json:"-"`
 }
 
-// EmailChannel configures the mailbox of a line.
+// EmailChannel configures the mailbox of a line: customers' mail is
+// fetched from its IMAP folder, agents' replies go out through its SMTP
+// server (connectors/email).
 type EmailChannel struct {
-	Enabled  bool   `bson:"enabled" json:"enabled"`
+	Enabled bool `bson:"enabled" json:"enabled"`
+	// Address is the mailbox's address: the From of replies, and the
+	// domain of their Message-IDs and reply addresses.
 	Address  string `bson:"address" json:"address"`
-	IMAPHost string `bson:"imapHost" json:"imapHost"`
-	SMTPHost string `bson:"smtpHost" json:"smtpHost"`
+	FromName string `bson:"fromName" json:"fromName"`
+	// Folder is the IMAP folder read, INBOX when empty.
+	Folder string `bson:"folder" json:"folder"`
+	// AfterStore is what happens to a fetched mail once its message is
+	// stored: "seen" (the default) flags it seen, "move" moves it to MoveTo.
+	AfterStore string     `bson:"afterStore" json:"afterStore"`
+	MoveTo     string     `bson:"moveTo" json:"moveTo"`
+	IMAP       MailServer `bson:"imap" json:"imap"`
+	SMTP       MailServer `bson:"smtp" json:"smtp"`
+}
+
+// MailServer is how to reach and sign in to an IMAP or SMTP server.
+type MailServer struct {
+	Host string `bson:"host" json:"host"`
+	Port int    `bson:"port" json:"port"`
+	// Security is "tls" (implicit TLS), "starttls" or "none" (only for a
+	// loopback host, or with SWITCHBOARD_MAIL_ALLOW_PLAIN).
+	Security string `bson:"security" json:"security"`
 	Username string `bson:"username" json:"username"`
 	// Password is a secret: it is never returned by the API once set.
-	Password string `bson:"password" json:"password,omitempty"`
+	Password    string `bson:"password" json:"password,omitempty"`
+	HasPassword bool   `bson:"-" json:"hasPassword"`
 }
 
 // LineSettings are the line's behaviour switches.
@@ -282,6 +303,30 @@ type Message struct {
 	// Delivery is the state of an agent's reply on its way to a channel
 	// (delivery.go); nil for messages nothing has to carry.
 	Delivery *Delivery `bson:"delivery,omitempty" json:"delivery,omitempty"`
+	// Email is what an e-mail message has beyond the common format.
+	Email *MailMeta `bson:"email,omitempty" json:"email,omitempty"`
+}
+
+// MailMeta is an e-mail's envelope and bodies: Text of the message is the
+// mail with quoted history and signature folded away, FullText the whole.
+type MailMeta struct {
+	Subject  string        `bson:"subject" json:"subject"`
+	From     MailAddress   `bson:"from" json:"from"`
+	To       []MailAddress `bson:"to" json:"to"`
+	Cc       []MailAddress `bson:"cc,omitempty" json:"cc"`
+	FullText string        `bson:"fullText,omitempty" json:"fullText"`
+	// HTML is the mail's HTML, sanitised; served by its own route, never
+	// in lists.
+	HTML            string   `bson:"html,omitempty" json:"-"`
+	HasHTML         bool     `bson:"hasHtml" json:"hasHtml"`
+	HasRemoteImages bool     `bson:"hasRemoteImages" json:"hasRemoteImages"`
+	Notes           []string `bson:"notes,omitempty" json:"notes"`
+}
+
+// MailAddress is a name and an e-mail address.
+type MailAddress struct {
+	Name  string `bson:"name,omitempty" json:"name"`
+	Email string `bson:"email" json:"email"`
 }
 
 // Quote is a quoted message: its id and the start of its text.
@@ -303,6 +348,9 @@ type Attachment struct {
 	Name        string `bson:"name" json:"name"`
 	ContentType string `bson:"contentType" json:"contentType"`
 	Size        int64  `bson:"size" json:"size"`
+	// ContentID names an e-mail's inline image (cid:), shown in its HTML.
+	ContentID string `bson:"contentId,omitempty" json:"contentId,omitempty"`
+	Inline    bool   `bson:"isInline,omitempty" json:"inline,omitempty"`
 }
 
 // ChannelRefs are a channel's own ids for a message.

@@ -48,6 +48,12 @@ type Options struct {
 	// Outbound are the channels whose replies a connector delivers: an
 	// agent's reply there is queued (delivery.go).
 	Outbound []Channel
+	// Mailboxes signs in to a line's mail servers when its mailbox is
+	// saved; nil: mailboxes are stored unchecked.
+	Mailboxes MailboxSetup
+	// AllowPlainMail allows mail servers without TLS on other machines
+	// (SWITCHBOARD_MAIL_ALLOW_PLAIN).
+	AllowPlainMail bool
 }
 
 // Service performs the inbox's operations: it checks permissions, applies
@@ -62,7 +68,10 @@ type Service struct {
 	bots        BotSetup
 	onDelivery  func(lineID string, ch Channel)
 	outbound    map[Channel]bool
-	cost        int
+	mailboxes   MailboxSetup
+	// allowPlainMail: see Options.AllowPlainMail.
+	allowPlainMail bool
+	cost           int
 	// load remembers agents' active conversation counts for routing.
 	load loadCache
 	// convLocks serialises changes to one conversation within the process.
@@ -82,7 +91,7 @@ type Service struct {
 // NewService builds the service over a connected store.
 func NewService(store *Store, o Options) *Service {
 	s := &Service{store: store, now: o.Clock, events: o.Events, log: o.Logger, limits: o.Limits, cost: o.PasswordCost, transcripts: o.Transcripts,
-		bots: o.Bots, onDelivery: o.OnDelivery, outbound: map[Channel]bool{}}
+		bots: o.Bots, onDelivery: o.OnDelivery, outbound: map[Channel]bool{}, mailboxes: o.Mailboxes, allowPlainMail: o.AllowPlainMail}
 	for _, ch := range o.Outbound {
 		s.outbound[ch] = true
 	}

@@ -53,6 +53,9 @@ type Store struct {
 	deliveries, updates *mongo.Collection
 	// kept holds the kept updates in exclusive mode (store_deliveries.go).
 	kept updateQueue
+	// mailIDs point mail ids to conversations; cursors keep workers'
+	// positions (store_mailids.go).
+	mailIDs, cursors *mongo.Collection
 	// presence is the agents' presence history (store_presence.go).
 	presence *mongo.Collection
 	// meta keeps the store's own state: whether the last run ended
@@ -132,6 +135,8 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		presence:      db.Collection("presence_history"),
 		deliveries:    db.Collection("deliveries"),
 		updates:       db.Collection("channel_updates"),
+		mailIDs:       db.Collection("mail_ids"),
+		cursors:       db.Collection("cursors"),
 		exclusive:     o.Exclusive,
 	}, nil
 }

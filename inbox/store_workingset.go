@@ -330,6 +330,7 @@ func (c *Conversation) clone() *Conversation {
 	tr := &cp.Track
 	cp.MissedAt = clonePtr(c.MissedAt)
 	cp.Track.OfferedTo = slices.Clone(c.Track.OfferedTo)
+	cp.MailThread = slices.Clone(c.MailThread)
 	for _, t := range []**time.Time{&tr.FirstClientMessage, &tr.FirstBotMessage, &tr.LastBotMessage, &tr.AgentJoined, &tr.FirstResponse, &tr.PendingSince, &tr.MissedFrom, &tr.LastClientMessage, &tr.OfferedAt} {
 		*t = clonePtr(*t)
 	}

@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/connectors/linework"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/switchboard-chat/switchboard/inbox/files"
 	"github.com/switchboard-chat/switchboard/inbox/lease"
@@ -80,15 +80,14 @@ type Config struct {
 
 // Connector runs every line's bot.
 type Connector struct {
-	cfg    Config
-	inbox  Inbox
-	store  Store
-	files  Files
-	count  Counters
-	log    *slog.Logger
-	hc     *http.Client
-	wake   *Waker
-	wakeUp chan struct{}
+	cfg   Config
+	inbox Inbox
+	store Store
+	files Files
+	count Counters
+	log   *slog.Logger
+	hc    *http.Client
+	wake  *Waker
 }
 
 // New builds the connector; wake is the one the inbox tells of queued
@@ -110,48 +109,26 @@ func New(cfg Config, in Inbox, st Store, fs Files, wake *Waker, c Counters, log 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Connector{cfg: cfg, inbox: in, store: st, files: fs, count: c, log: log, hc: httpClient(cfg.PollTimeout), wake: wake, wakeUp: make(chan struct{}, 1)}
+	return &Connector{cfg: cfg, inbox: in, store: st, files: fs, count: c, log: log, hc: httpClient(cfg.PollTimeout), wake: wake}
 }
 
 // Waker tells a line's workers that there is work: a reply queued, an
 // update kept.
-type Waker struct {
-	mu    sync.Mutex
-	lines map[string]chan struct{}
-}
+type Waker struct{ w *linework.Waker }
 
 // NewWaker builds an empty waker.
-func NewWaker() *Waker { return &Waker{lines: map[string]chan struct{}{}} }
+func NewWaker() *Waker { return &Waker{w: linework.NewWaker()} }
 
 // Wake tells lineID's sender that a reply is queued
 // (inbox.Options.OnDelivery).
 func (w *Waker) Wake(lineID string, ch inbox.Channel) {
 	if ch == inbox.ChannelTelegram {
-		w.poke("send:" + lineID)
+		w.w.Poke("send:" + lineID)
 	}
-}
-
-func (w *Waker) poke(key string) {
-	select {
-	case w.chanOf(key) <- struct{}{}:
-	default:
-	}
-}
-
-func (w *Waker) chanOf(key string) chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	c, ok := w.lines[key]
-	if !ok {
-		c = make(chan struct{}, 1)
-		w.lines[key] = c
-	}
-	return c
 }
 
 // botConf is what a line's workers run with; a change restarts them.
 type botConf struct {
-	lineID      string
 	token       string
 	mode        string
 	allowGroups bool
@@ -162,80 +139,17 @@ func confOf(l *inbox.Line) (botConf, bool) {
 	if !t.Enabled || t.BotToken == "" || t.Bot.ID == 0 {
 		return botConf{}, false
 	}
-	return botConf{lineID: l.ID, token: t.BotToken, mode: t.Mode, allowGroups: t.AllowGroups}, true
+	return botConf{token: t.BotToken, mode: t.Mode, allowGroups: t.AllowGroups}, true
 }
 
 // Run keeps one worker per connected bot — each under the line's lease,
-// so one node in a cluster runs it — until ctx ends; it looks at the
-// lines every few seconds and when told they changed.
+// so one node in a cluster runs it — until ctx ends.
 func (c *Connector) Run(ctx context.Context) error {
-	type running struct {
-		conf botConf
-		stop context.CancelFunc
-		done chan struct{}
-	}
-	workers := map[string]*running{}
-	stopAll := func() {
-		for _, r := range workers {
-			r.stop()
-			<-r.done
-		}
-	}
-	defer stopAll()
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	for {
-		lines, err := c.inbox.Lines(ctx)
-		if err != nil && ctx.Err() == nil {
-			c.log.Error("telegram: list lines", "err", err)
-		}
-		want := map[string]botConf{}
-		for i := range lines {
-			if conf, ok := confOf(&lines[i]); ok {
-				want[conf.lineID] = conf
-			}
-		}
-		for id, r := range workers {
-			if conf, ok := want[id]; !ok || conf != r.conf {
-				r.stop()
-				<-r.done
-				delete(workers, id)
-			}
-		}
-		if err == nil {
-			for id, conf := range want {
-				if _, ok := workers[id]; ok {
-					continue
-				}
-				wctx, stop := context.WithCancel(ctx)
-				r := &running{conf: conf, stop: stop, done: make(chan struct{})}
-				workers[id] = r
-				go func() {
-					defer close(r.done)
-					name := "telegram:" + conf.lineID
-					held := func(h bool) {
-						if c.count.LeaseHeld != nil {
-							c.count.LeaseHeld(name, h)
-						}
-					}
-					_ = lease.Run(wctx, c.store, name, c.cfg.Node, lease.Options{TTL: c.cfg.LeaseTTL, Log: c.log, OnHeld: held},
-						func(ctx context.Context) error { return c.newBot(conf).run(ctx) })
-				}()
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		case <-c.wakeUp:
-		}
-	}
-}
-
-// LinesChanged makes Run look at the lines now.
-func (c *Connector) LinesChanged() {
-	select {
-	case c.wakeUp <- struct{}{}:
-	default:
-	}
+	return linework.Lines[botConf]{
+		List: c.inbox.Lines, Conf: confOf, Lease: "telegram:", Store: c.store, Node: c.cfg.Node, TTL: c.cfg.LeaseTTL, Log: c.log,
+		OnHeld: c.count.LeaseHeld,
+		Work: func(ctx context.Context, lineID string, conf botConf) error {
+			return c.newBot(lineID, conf).run(ctx)
+		},
+	}.Run(ctx)
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/gofiber/fiber/v2"
+	"github.com/switchboard-chat/switchboard/connectors/linework"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"golang.org/x/sync/errgroup"
 )
@@ -32,16 +32,17 @@ const maxFetchAttempts = 3
 
 // bot is one line's worker.
 type bot struct {
-	c    *Connector
-	conf botConf
-	api  client
+	c      *Connector
+	lineID string
+	conf   botConf
+	api    client
 	// pausedUntil is when Telegram's flood limit (429 retry_after) ends:
 	// nothing is sent to the bot before (the sender's own).
 	pausedUntil time.Time
 }
 
-func (c *Connector) newBot(conf botConf) *bot {
-	return &bot{c: c, conf: conf, api: client{token: conf.token, base: c.cfg.APIURL, hc: c.hc}}
+func (c *Connector) newBot(lineID string, conf botConf) *bot {
+	return &bot{c: c, lineID: lineID, conf: conf, api: client{token: conf.token, base: c.cfg.APIURL, hc: c.hc}}
 }
 
 // run processes updates and sends replies, and polls in polling mode,
@@ -56,27 +57,12 @@ func (b *bot) run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// wait pauses for d or until key is poked; false when ctx ended.
+// wait pauses for d or until the line's key is poked; false when ctx ended.
 func (b *bot) wait(ctx context.Context, key string, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-b.c.wake.chanOf(key + b.conf.lineID):
-	case <-t.C:
-	}
-	return true
+	return b.c.wake.w.Wait(ctx, key+b.lineID, d)
 }
 
-// jitter spreads d by ±50 %.
-func jitter(d time.Duration) time.Duration {
-	return d/2 + time.Duration(rand.Int64N(int64(d)+1))
-}
-
-func backoff(attempt int) time.Duration {
-	return jitter(min(time.Second<<min(attempt, 8), 2*time.Minute))
-}
+func backoff(attempt int) time.Duration { return linework.Backoff(attempt, 2*time.Minute) }
 
 // keep stores an update once; the caller acknowledges it to Telegram after.
 func (c *Connector) keep(ctx context.Context, lineID string, raw []byte) (inbox.ChannelUpdate, bool, error) {
@@ -93,7 +79,7 @@ func (c *Connector) keep(ctx context.Context, lineID string, raw []byte) (inbox.
 	if !kept {
 		count(c.count.Duplicates, lineID)
 	}
-	c.wake.poke("in:" + lineID)
+	c.wake.w.Poke("in:" + lineID)
 	return cu, kept, nil
 }
 
@@ -151,11 +137,11 @@ func (b *bot) processLoop(ctx context.Context) error {
 	attempt := 0
 	for {
 		ok := true
-		ups, err := b.c.store.ChannelUpdates(ctx, b.conf.lineID, 500)
+		ups, err := b.c.store.ChannelUpdates(ctx, b.lineID, 500)
 		if err != nil {
 			ok = false
 			if ctx.Err() == nil {
-				b.c.log.Error("telegram: list kept updates", "line", b.conf.lineID, "err", err)
+				b.c.log.Error("telegram: list kept updates", "line", b.lineID, "err", err)
 			}
 		}
 		if !b.processBatch(ctx, ups) {
@@ -207,7 +193,7 @@ func (b *bot) processBatch(ctx context.Context, ups []inbox.ChannelUpdate) bool 
 					}
 					failed.Store(true)
 					u.Attempts++
-					b.c.log.Warn("telegram: update not stored yet; trying again", "line", b.conf.lineID, "update", u.Seq, "attempt", u.Attempts, "err", err)
+					b.c.log.Warn("telegram: update not stored yet; trying again", "line", b.lineID, "update", u.Seq, "attempt", u.Attempts, "err", err)
 					if err := b.c.store.SaveChannelUpdate(ctx, u); err != nil && ctx.Err() == nil {
 						b.c.log.Error("telegram: save update", "err", err)
 					}
@@ -248,12 +234,12 @@ func chatOf(raw []byte) int64 {
 func (b *bot) handle(ctx context.Context, u *inbox.ChannelUpdate) error {
 	up, err := decodeUpdate(u.Raw)
 	if err != nil {
-		b.c.log.Warn("telegram: dropped an update that does not parse", "line", b.conf.lineID, "err", err)
+		b.c.log.Warn("telegram: dropped an update that does not parse", "line", b.lineID, "err", err)
 		return nil
 	}
 	in := translate(up, b.conf.allowGroups)
 	if in.Kind == inIgnore {
-		b.c.log.Debug("telegram: update ignored", "line", b.conf.lineID, "update", in.UpdateID, "why", in.Why)
+		b.c.log.Debug("telegram: update ignored", "line", b.lineID, "update", in.UpdateID, "why", in.Why)
 		return nil
 	}
 	from := inbox.ChannelContact{TelegramUserID: in.ChatID, Username: in.FromUsername, Name: in.FromName, Phone: in.Phone}
@@ -267,9 +253,9 @@ func (b *bot) handle(ctx context.Context, u *inbox.ChannelUpdate) error {
 		clientID = fmt.Sprintf("tg-album:%d:%s", in.ChatID, in.AlbumID)
 	}
 	if in.Kind == inEdit {
-		_, err := b.c.inbox.ChannelEdit(ctx, b.conf.lineID, inbox.ChannelTelegram, from, clientID, in.Text, b.c.inbox.Now())
+		_, err := b.c.inbox.ChannelEdit(ctx, b.lineID, inbox.ChannelTelegram, from, clientID, in.Text, b.c.inbox.Now())
 		if errors.Is(err, inbox.ErrNotFound) || errors.Is(err, inbox.ErrInvalid) {
-			b.c.log.Info("telegram: edit of a message the inbox does not have; ignored", "line", b.conf.lineID, "update", in.UpdateID, "err", err)
+			b.c.log.Info("telegram: edit of a message the inbox does not have; ignored", "line", b.lineID, "update", in.UpdateID, "err", err)
 			return nil
 		}
 		return err
@@ -283,7 +269,7 @@ func (b *bot) handle(ctx context.Context, u *inbox.ChannelUpdate) error {
 		text = join(text, n)
 	}
 	m := inbox.ChannelMessage{
-		LineID: b.conf.lineID, Channel: inbox.ChannelTelegram, From: from, AuthorName: author, ClientID: clientID,
+		LineID: b.lineID, Channel: inbox.ChannelTelegram, From: from, AuthorName: author, ClientID: clientID,
 		Text: text, Attachments: atts, StartParam: in.StartParam,
 		Refs: inbox.ChannelRefs{TelegramChatID: in.ChatID, TelegramMessageID: in.MessageID, TelegramUpdateID: in.UpdateID},
 	}
@@ -296,15 +282,15 @@ func (b *bot) handle(ctx context.Context, u *inbox.ChannelUpdate) error {
 	_, dup, err := b.c.inbox.ChannelReceive(ctx, m)
 	switch {
 	case errors.Is(err, inbox.ErrBlocked):
-		b.c.log.Info("telegram: message of a blocked contact; nothing opened", "line", b.conf.lineID, "chat", in.ChatID)
+		b.c.log.Info("telegram: message of a blocked contact; nothing opened", "line", b.lineID, "chat", in.ChatID)
 		return nil
 	case errors.Is(err, inbox.ErrInvalid):
-		b.c.log.Warn("telegram: message refused by the inbox; dropped", "line", b.conf.lineID, "update", in.UpdateID, "err", err)
+		b.c.log.Warn("telegram: message refused by the inbox; dropped", "line", b.lineID, "update", in.UpdateID, "err", err)
 		return nil
 	case err != nil:
 		return err
 	case dup:
-		count(b.c.count.Duplicates, b.conf.lineID)
+		count(b.c.count.Duplicates, b.lineID)
 	}
 	return nil
 }
@@ -332,7 +318,7 @@ func (b *bot) fetch(ctx context.Context, refs []fileRef, attempts int) ([]inbox.
 			}
 			return nil, nil, err
 		}
-		at, err := b.c.files.Put(ctx, "telegram:"+b.conf.lineID, f.Name, f.ContentType, bytes.NewReader(data))
+		at, err := b.c.files.Put(ctx, "telegram:"+b.lineID, f.Name, f.ContentType, bytes.NewReader(data))
 		if err != nil {
 			if errors.Is(err, inbox.ErrInvalid) || strings.Contains(err.Error(), "too large") {
 				notes = append(notes, fmt.Sprintf("⚠ %s could not be stored: %v", f.Name, err))
@@ -377,49 +363,35 @@ func (b *bot) pollLoop(ctx context.Context) error {
 			case errors.As(err, &ae) && ae.Code == 409 && strings.Contains(ae.Description, "webhook"):
 				// A webhook left over (set by another program): polling mode
 				// removes it.
-				b.c.log.Warn("telegram: a webhook is set while polling; deleting it", "line", b.conf.lineID)
+				b.c.log.Warn("telegram: a webhook is set while polling; deleting it", "line", b.lineID)
 				if derr := b.api.call(ctx, "deleteWebhook", tgbotapi.Params{"drop_pending_updates": "false"}, nil); derr == nil {
 					d = 0
 				}
 			}
-			b.c.log.Warn("telegram: getUpdates failed", "line", b.conf.lineID, "err", err, "next", d)
-			if !sleep(ctx, d) {
+			b.c.log.Warn("telegram: getUpdates failed", "line", b.lineID, "err", err, "next", d)
+			if !linework.Sleep(ctx, d) {
 				return nil
 			}
 			continue
 		}
 		attempt = 0
 		for _, raw := range raws {
-			cu, _, err := b.c.keep(ctx, b.conf.lineID, raw)
+			cu, _, err := b.c.keep(ctx, b.lineID, raw)
 			if errors.Is(err, errBadUpdate) {
 				var id struct {
 					UpdateID int `json:"update_id"`
 				}
 				_ = json.Unmarshal(raw, &id)
-				b.c.log.Warn("telegram: dropped an update that does not parse", "line", b.conf.lineID, "update", id.UpdateID, "err", err)
+				b.c.log.Warn("telegram: dropped an update that does not parse", "line", b.lineID, "update", id.UpdateID, "err", err)
 				offset = max(offset, id.UpdateID+1)
 				continue
 			}
 			if err != nil {
-				b.c.log.Error("telegram: keep update", "line", b.conf.lineID, "err", err)
+				b.c.log.Error("telegram: keep update", "line", b.lineID, "err", err)
 				break // not confirmed: Telegram gives it again
 			}
 			offset = max(offset, int(cu.Seq)+1)
 		}
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/switchboard-chat/switchboard/connectors/linework"
 	"github.com/switchboard-chat/switchboard/inbox"
 )
 
@@ -113,90 +114,43 @@ func splitText(s string, max int) []string {
 	return out
 }
 
-// sendLoop sends what is queued until ctx ends.
+// sendLoop sends what is queued until ctx ends; while Telegram's flood
+// limit runs nothing is sent to the bot.
 func (b *bot) sendLoop(ctx context.Context) error {
+	claim := b.c.cfg.LeaseTTL
+	if claim <= 0 {
+		claim = 15 * time.Second
+	}
+	s := linework.Sender{Queue: b.c.inbox, LineID: b.lineID, Channel: inbox.ChannelTelegram, Node: b.c.cfg.Node, Claim: claim, Log: b.c.log, Send: b.deliver}
 	for {
-		d := b.sendDue(ctx)
-		if !b.wait(ctx, "send:", d) {
+		d := time.Until(b.pausedUntil)
+		if d <= 0 {
+			var paused bool
+			if d, paused = s.Pass(ctx); paused {
+				d = time.Until(b.pausedUntil)
+			}
+		}
+		if !b.wait(ctx, "send:", max(d, 0)) {
 			return nil
 		}
 	}
 }
 
-// sendDue sends each chat's oldest due reply and says how long to wait
-// before looking again.
-func (b *bot) sendDue(ctx context.Context) time.Duration {
-	now := time.Now()
-	if now.Before(b.pausedUntil) {
-		return b.pausedUntil.Sub(now)
-	}
-	jobs, err := b.c.inbox.PendingDeliveries(ctx, b.conf.lineID, inbox.ChannelTelegram)
-	if err != nil {
-		if ctx.Err() == nil {
-			b.c.log.Error("telegram: list queued replies", "line", b.conf.lineID, "err", err)
-		}
-		return 5 * time.Second
-	}
-	wait := time.Second
-	seen := map[string]bool{}
-	for i := range jobs {
-		j := &jobs[i]
-		if seen[j.ConversationID] {
-			continue // a chat's replies go one after the other
-		}
-		seen[j.ConversationID] = true
-		now := time.Now()
-		if j.ClaimedBy != "" && j.ClaimedBy != b.c.cfg.Node && j.ClaimUntil.After(now) {
-			continue
-		}
-		if j.NextAt.After(now) {
-			wait = min(wait, j.NextAt.Sub(now))
-			continue
-		}
-		if err := b.c.inbox.ClaimDelivery(ctx, j, b.c.cfg.Node, now.Add(b.claimTTL())); err != nil {
-			continue // another worker took it
-		}
-		switch b.deliver(ctx, j) {
-		case paused:
-			return max(time.Until(b.pausedUntil), 0)
-		case done:
-			wait = 0 // the chat's next reply may be due now: look again at once
-		}
-	}
-	return wait
-}
-
-func (b *bot) claimTTL() time.Duration {
-	if b.c.cfg.LeaseTTL > 0 {
-		return b.c.cfg.LeaseTTL
-	}
-	return 15 * time.Second
-}
-
-// outcome is what became of a claimed reply.
-type outcome int
-
-const (
-	later  outcome = iota // not done; its claim or its next attempt brings it back
-	done                  // sent, failed or dropped: the chat's next reply may go
-	paused                // Telegram's flood limit: the bot waits
-)
-
 // deliver sends one claimed reply.
-func (b *bot) deliver(ctx context.Context, j *inbox.DeliveryJob) outcome {
-	line := b.conf.lineID
+func (b *bot) deliver(ctx context.Context, j *inbox.DeliveryJob) linework.Outcome {
+	line := b.lineID
 	m, _, ct, err := b.c.inbox.DeliveryItem(ctx, j)
 	switch {
 	case errors.Is(err, inbox.ErrNotFound):
 		b.c.log.Warn("telegram: dropped a queued reply whose message is gone", "line", line, "message", j.ID)
 		_ = b.c.inbox.DropDelivery(ctx, j)
-		return done
+		return linework.Done
 	case err != nil:
-		return later // not stored yet, or the store failed: the claim expires and it is tried again
+		return linework.Later // not stored yet, or the store failed: the claim expires and it is tried again
 	}
 	if ct.TelegramUserID == 0 {
 		b.fail(ctx, j, "the contact has no Telegram chat", false)
-		return done
+		return linework.Done
 	}
 	parts := plan(m)
 	for i := j.PartsDone; i < len(parts); i++ {
@@ -209,26 +163,26 @@ func (b *bot) deliver(ctx context.Context, j *inbox.DeliveryJob) outcome {
 		if j.PartsDone < len(parts) {
 			if err := b.c.inbox.DeliveryProgress(ctx, j); err != nil {
 				b.c.log.Error("telegram: record progress", "line", line, "message", j.ID, "err", err)
-				return later
+				return linework.Later
 			}
 		}
 	}
 	count(b.c.count.Sent, line) // Telegram has it, whatever the marking below does
 	if err := b.c.inbox.DeliverySent(ctx, j); err != nil {
 		b.c.log.Error("telegram: mark reply sent", "line", line, "message", j.ID, "err", err)
-		return later
+		return linework.Later
 	}
-	return done
+	return linework.Done
 }
 
 // failed handles a refused or failed call: a flood limit pauses the bot
 // (the reply stays queued, nothing counted against it), a refusal fails
 // the reply with Telegram's reason, anything else is tried again later.
-func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) outcome {
+func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) linework.Outcome {
 	if ctx.Err() != nil {
-		return later
+		return linework.Later
 	}
-	line := b.conf.lineID
+	line := b.lineID
 	var ae *APIError
 	isAPI := errors.As(err, &ae)
 	switch {
@@ -241,11 +195,11 @@ func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) outco
 		if err := b.c.inbox.DeliveryProgress(ctx, j); err != nil {
 			b.c.log.Error("telegram: release reply", "line", line, "message", j.ID, "err", err)
 		}
-		return paused
+		return linework.Paused
 	case isAPI && !ae.Temporary():
 		unreachable := ae.Code == 403
 		b.fail(ctx, j, ae.Description, unreachable)
-		return done
+		return linework.Done
 	}
 	reason := err.Error()
 	if isAPI {
@@ -253,7 +207,7 @@ func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) outco
 	}
 	if j.Attempts+1 >= MaxSendAttempts {
 		b.fail(ctx, j, reason, false)
-		return done
+		return linework.Done
 	}
 	count(b.c.count.Retries, line)
 	next := time.Now().Add(backoff(j.Attempts + 1))
@@ -261,14 +215,14 @@ func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) outco
 	if err := b.c.inbox.DeliveryRetry(ctx, j, reason, next); err != nil {
 		b.c.log.Error("telegram: record retry", "line", line, "message", j.ID, "err", err)
 	}
-	return later
+	return linework.Later
 }
 
 func (b *bot) fail(ctx context.Context, j *inbox.DeliveryJob, reason string, unreachable bool) {
-	count(b.c.count.Failures, b.conf.lineID)
-	b.c.log.Warn("telegram: reply failed", "line", b.conf.lineID, "message", j.ID, "reason", reason)
+	count(b.c.count.Failures, b.lineID)
+	b.c.log.Warn("telegram: reply failed", "line", b.lineID, "message", j.ID, "reason", reason)
 	if err := b.c.inbox.DeliveryFailed(ctx, j, reason, unreachable); err != nil {
-		b.c.log.Error("telegram: record failure", "line", b.conf.lineID, "message", j.ID, "err", err)
+		b.c.log.Error("telegram: record failure", "line", b.lineID, "message", j.ID, "err", err)
 	}
 }
 

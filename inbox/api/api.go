@@ -163,6 +163,7 @@ func (a *API) Mount(r fiber.Router) {
 	v1.Get("/conversations/:id/messages", a.listMessages)
 	v1.Post("/conversations/:id/messages", a.postMessage)
 	v1.Post("/conversations/:id/messages/:mid/retry", a.retryDelivery)
+	v1.Get("/conversations/:id/messages/:mid/html", a.mailHTML)
 	v1.Post("/conversations/:id/accept", a.accept)
 	v1.Post("/conversations/:id/close", a.close)
 	v1.Post("/conversations/:id/spam", a.spam)

@@ -75,6 +75,8 @@ type PostMessage struct {
 	As inbox.AuthorKind `json:"as"`
 	// AuthorName names the bot.
 	AuthorName string `json:"authorName"`
+	// Subject is an e-mail reply's subject (e-mail conversations only).
+	Subject string `json:"subject"`
 }
 
 // PostedMessage is the answer to a posted message.
@@ -100,7 +102,7 @@ func (a *API) postMessage(c *fiber.Ctx) error {
 	in.Attachments = atts
 	m, dup, err := a.svc.Append(c.UserContext(), actor(c), c.Params("id"), inbox.MessageInput{
 		AuthorKind: in.As, AuthorName: in.AuthorName, Text: in.Text, Comment: in.Comment,
-		ClientID: in.ClientID, Attachments: in.Attachments,
+		ClientID: in.ClientID, Attachments: in.Attachments, Subject: in.Subject,
 	})
 	if err != nil {
 		return a.fail(c, err)

@@ -27,6 +27,8 @@ func TestRetryDelivery(t *testing.T) {
 	}
 	conv := "/api/v1/conversations/" + in.ConversationID
 	h.do(http.MethodPost, conv+"/accept", nil, ann).want(http.StatusOK)
+	// Only e-mail replies have a subject.
+	h.do(http.MethodPost, conv+"/messages", map[string]any{"text": "Hi", "subject": "Hello"}, ann).wantError(http.StatusBadRequest, "invalid", "subject")
 	var posted api.PostedMessage
 	h.do(http.MethodPost, conv+"/messages", map[string]any{"text": "Hi Anna"}, ann).want(http.StatusCreated).decode(&posted)
 	reply := posted.Message

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/inbox/files"
 )
 
 // FileStore is what the API needs of the attachment store.
@@ -17,6 +19,8 @@ type FileStore interface {
 	Send(c *fiber.Ctx, id string) error
 	Owner(ctx context.Context, id string) (string, inbox.Attachment, error)
 	AttachedToWithComments(ctx context.Context, id string) ([]string, error)
+	// Open reads a file (an e-mail's inline image, put into its HTML).
+	Open(ctx context.Context, id string) (io.ReadCloser, *files.Meta, error)
 }
 
 // Uploaded answers an upload.

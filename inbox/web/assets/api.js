@@ -87,3 +87,10 @@ export function query(params) {
 }
 
 export function fileURL(fileId) { return BASE + '/files/' + encodeURIComponent(fileId); }
+
+// mailHTMLURL is the sanitised HTML of an e-mail message, for a sandboxed
+// frame; images: with its remote images (the sender may see them fetched).
+export function mailHTMLURL(conversationId, messageId, images) {
+  return BASE + '/conversations/' + encodeURIComponent(conversationId) + '/messages/' + encodeURIComponent(messageId) +
+    '/html' + (images ? '?images=1' : '');
+}

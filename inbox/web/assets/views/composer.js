@@ -1,8 +1,10 @@
 // The composer: Reply (the client gets it) or Comment (internal), text,
 // attachments, idempotent sending (one clientId per draft, kept on retry).
+// An e-mail conversation's reply has a subject, "Re: " and the thread's.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, replace, errorText } from './dom.js';
+import { replySubject } from './mail.js';
 
 const MAX_FILE = 10 * 1024 * 1024;
 const TYPING_EVERY = 3000;
@@ -15,13 +17,15 @@ export function newClientId() {
 }
 
 export class Composer {
-  // onSend({text, comment, attachments, clientId}) returns a promise;
+  // onSend({text, comment, attachments, clientId, subject}) returns a
+  // promise (subject only for a reply by e-mail);
   // onTyping(bool) tells others whether the agent is typing.
   constructor({ onSend, onTyping }) {
     this.onSend = onSend;
     this.onTyping = onTyping;
     this.comment = false;
     this.onlyComments = false;
+    this.mail = false;
     this.attachments = [];
     this.uploads = 0;
     this.clientId = newClientId();
@@ -38,6 +42,13 @@ export class Composer {
       onKeydown: (e) => {
         if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.send(); }
       } });
+    this.subject = h('input', { type: 'text', id: 'composer-subject', testid: 'composer-subject', maxlength: '500', autocomplete: 'off', dir: 'auto',
+      onInput: () => { if (!this.sending) this.clientId = newClientId(); },
+      onKeydown: (e) => {
+        if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); this.input.focus(); }
+      } });
+    this.subjectRow = h('div', { class: 'composer-subject', hidden: true },
+      h('label', { for: 'composer-subject' }, t('composer.subject')), this.subject);
     this.fileInput = h('input', { type: 'file', multiple: true, class: 'visually-hidden', id: 'composer-files', testid: 'file-input',
       onChange: () => this.upload([...this.fileInput.files]) });
     this.files = h('ul', { class: 'attachments' });
@@ -46,7 +57,7 @@ export class Composer {
     this.sendBtn = h('button', { type: 'button', class: 'primary', testid: 'composer-send', onClick: () => this.send() }, t('composer.send'));
     this.el = h('form', { class: 'composer', onSubmit: (e) => { e.preventDefault(); this.send(); } },
       h('div', { class: 'modes', role: 'group' }, this.replyBtn, this.commentBtn),
-      this.note, this.input, this.files, this.error,
+      this.note, this.subjectRow, this.input, this.files, this.error,
       h('div', { class: 'composer-actions' },
         h('label', { class: 'attach button', for: 'composer-files' }, t('composer.attach')), this.fileInput,
         this.sendBtn));
@@ -62,12 +73,17 @@ export class Composer {
     this.replyBtn.disabled = this.onlyComments;
     this.input.placeholder = t(comment ? 'composer.commentHint' : 'composer.replyHint');
     this.input.setAttribute('aria-label', t(comment ? 'composer.comment' : 'composer.reply'));
+    // A comment is no mail: it has no subject.
+    this.subjectRow.hidden = !this.mail || comment;
   }
 
-  // reset starts an empty draft (another conversation was opened).
-  reset() {
+  // reset starts an empty draft (another conversation, conv, was opened):
+  // by e-mail, with the thread's subject as a reply's.
+  reset(conv) {
     this.stopTyping();
     this.input.value = '';
+    this.mail = !!conv && conv.channel === 'email';
+    this.subject.value = this.mail ? replySubject(conv.subject) : '';
     this.attachments = [];
     this.clientId = newClientId();
     this.showError('');
@@ -144,7 +160,10 @@ export class Composer {
     this.sendBtn.disabled = true;
     this.showError('');
     try {
-      await this.onSend({ text, comment: this.comment, attachments: this.attachments.slice(), clientId: this.clientId });
+      const draft = { text, comment: this.comment, attachments: this.attachments.slice(), clientId: this.clientId };
+      // An empty subject is left to the server (the thread's).
+      if (this.mail && !this.comment && this.subject.value.trim()) draft.subject = this.subject.value.trim();
+      await this.onSend(draft);
       this.input.value = '';
       this.attachments = [];
       this.clientId = newClientId();

@@ -1,6 +1,7 @@
 // The contact panel beside the messages: the client's editable details,
 // where they came from (site page, browser, OS; for Telegram their
-// @username and the /start link's parameter, and a warning when the
+// @username and the /start link's parameter; their e-mail address as a
+// mailto: link, and an e-mail conversation's subject; a warning when the
 // channel refuses our messages), their other
 // conversations, and the window's actions — block, assign, forward, pin,
 // delete — with the ratings (supervisors and admins rate).
@@ -9,7 +10,7 @@ import { t } from '../i18n.js';
 import { h, replace, fmtDateTime, statusText, isActive, errorText } from './dom.js';
 import { contactLabel } from './names.js';
 import { link, safeURL } from './linkify.js';
-import { tmeURL } from './channel.js';
+import { tmeURL, mailtoURL } from './channel.js';
 
 const STAFF = ['supervisor', 'admin'];
 
@@ -150,20 +151,26 @@ export class ContactPanel {
     const tg = conv.channel === 'telegram' || !!(c && c.telegramUsername);
     const user = c && c.telegramUsername;
     const userURL = tmeURL(user);
+    const mail = conv.channel === 'email';
+    const email = (c && c.email) || '';
+    const mailto = mailtoURL(email);
     replace(this.visit,
-      // A website visit; a Telegram chat has no page nor browser.
-      conv.channel !== 'telegram' ? [
+      // A website visit; a Telegram chat or a mail has no page nor browser.
+      conv.channel !== 'telegram' && !mail ? [
         h('dt', null, t('panel.sitePage')), h('dd', { testid: 'visit-page' }, page ? link(page, conv.sitePage) : '—'),
         h('dt', null, t('panel.browser')), h('dd', { testid: 'visit-browser' }, info.browser || t('panel.unknown')),
         h('dt', null, t('panel.os')), h('dd', { testid: 'visit-os' }, info.os || t('panel.unknown'))] : null,
       tg ? [h('dt', null, t('channel.telegram')), h('dd', { testid: 'contact-telegram' },
         userURL ? h('a', { href: userURL, target: '_blank', rel: 'noopener' }, '@' + user) : user ? '@' + user : t('panel.noUsername'))] : null,
+      email ? [h('dt', null, t('panel.email')), h('dd', { testid: 'contact-mailto' },
+        mailto ? h('a', { href: mailto, title: t('panel.writeMail', { email }) }, email) : email)] : null,
+      mail && conv.subject ? [h('dt', null, t('mail.subject')), h('dd', { testid: 'panel-subject', dir: 'auto' }, conv.subject)] : null,
       conv.startParam ? [h('dt', { title: t('panel.startParamHint') }, t('panel.startParam')),
         h('dd', { testid: 'conv-start-param', dir: 'auto' }, conv.startParam)] : null);
     const why = c && c.unreachable;
     this.unreachable.hidden = !why;
     replace(this.unreachable, why ? [h('span', { 'aria-hidden': 'true' }, '⚠ '),
-      tg ? t('panel.unreachable', { reason: why }) : t('panel.unreachableAny', { reason: why })] : null);
+      mail ? t('panel.unreachableEmail', { reason: why }) : tg ? t('panel.unreachable', { reason: why }) : t('panel.unreachableAny', { reason: why })] : null);
     this.clientRating.textContent = conv.clientRating ? '★'.repeat(conv.clientRating) + ' ' + t('panel.stars', { n: conv.clientRating }) : t('panel.noRating');
     if (document.activeElement !== this.ratingSel) this.ratingSel.value = String(conv.supervisorRating || 0);
     if (document.activeElement !== this.ratingComment) this.ratingComment.value = conv.supervisorComment || '';

@@ -36,6 +36,10 @@ export class ConversationView {
     this.composer = new Composer({ onSend: (d) => opts.onSend(d), onTyping: (b) => opts.onTyping(b) });
     this.title = h('h2', { class: 'conv-title' });
     this.meta = h('p', { class: 'conv-meta' });
+    // An e-mail conversation's subject.
+    this.subjectText = h('span', { dir: 'auto', testid: 'conv-subject' });
+    this.subject = h('p', { class: 'conv-subject', hidden: true },
+      h('span', { class: 'visually-hidden' }, t('mail.subject') + ': '), this.subjectText);
     this.status = h('span', { class: 'status-badge', testid: 'status' });
     this.acceptBtn = h('button', { type: 'button', class: 'primary', testid: 'btn-accept', onClick: () => this.act(opts.onAccept) }, t('conv.accept'));
     this.closeBtn = h('button', { type: 'button', testid: 'btn-close', onClick: () => this.act(opts.onClose) }, '✓ ', t('conv.close'));
@@ -48,7 +52,7 @@ export class ConversationView {
     this.typing = h('p', { class: 'typing', 'aria-live': 'polite' });
     this.body = h('section', { class: 'conversation' },
       h('header', { class: 'conv-header' },
-        h('div', { class: 'conv-heading' }, this.title, this.meta),
+        h('div', { class: 'conv-heading' }, this.title, this.subject, this.meta),
         h('div', { class: 'conv-actions' }, this.status, this.acceptBtn, this.closeBtn, this.spamBtn)),
       this.noticeEl, this.messages, this.typing, this.composer.el);
     this.window = h('div', { class: 'conv-window' }, this.body, this.panel.el);
@@ -77,7 +81,7 @@ export class ConversationView {
     replace(this.list);
     this.notice('');
     this.setTyping('');
-    if (switched) this.composer.reset();
+    if (switched) this.composer.reset(conv);
     replace(this.el, this.window);
     this.update(conv);
     this.append(messages);
@@ -93,6 +97,9 @@ export class ConversationView {
     const names = this.o.names;
     this.title.textContent = contactLabel(conv);
     this.relabel();
+    this.subjectText.textContent = conv.subject || '';
+    this.subject.hidden = !conv.subject;
+    this.subject.title = conv.subject || '';
     replace(this.meta,
       t('conv.number', { n: conv.number }), ' · ', t('channel.' + conv.channel), handleText(conv) ? ' ' + handleText(conv) : '',
       ' · ', names.line(conv.lineId), ' · ',
@@ -182,6 +189,7 @@ export class ConversationView {
     else if (!who) who = { contact: clientName, bot: t('msg.bot') }[m.authorKind] || t('conv.agent');
     return messageItem(m, {
       who, clientLabel, mine, clientName, channel: this.conv && this.conv.channel,
+      convId: this.conv && this.conv.id, subject: this.conv && this.conv.subject,
       onImage: (e) => this.imageLoaded(e && e.target),
       onQuote: (id) => this.jumpTo(id),
       onRetry: async (msg, button) => {

@@ -1,7 +1,8 @@
 // The workspace's left pane: new requests (unassigned, offered to me) and my
 // active conversations, newest activity first, with the purple unread dot
 // and the red missed dot (missedAt set by the server; red wins over purple).
-// A conversation from Telegram shows its badge and the client's @username.
+// A conversation from Telegram shows its badge and the client's @username,
+// one by e-mail its badge and subject.
 import { t } from '../i18n.js';
 import { h, replace, fmtWhen, statusText } from './dom.js';
 import { contactLabel } from './names.js';
@@ -59,11 +60,16 @@ function row(c, selected, unread, onOpen) {
 }
 
 // preview is the start of the latest message the client can see: what
-// they wrote, or the agent's answer (marked ↩), or a file's name (📎).
+// they wrote, or the agent's answer (marked ↩), or a file's name (📎);
+// an e-mail conversation's subject comes first.
 function preview(c) {
   const p = c.lastMessage;
-  if (!p || !p.text) return null;
-  const mark = (p.authorKind === 'agent' || p.authorKind === 'bot' ? '↩ ' : '') + (p.attachments ? '📎 ' : '');
+  const text = p && p.text ? p.text : '';
+  const subject = c.channel === 'email' && c.subject ? String(c.subject) : '';
+  if (!text && !subject) return null;
+  const mark = text ? (p.authorKind === 'agent' || p.authorKind === 'bot' ? '↩ ' : '') + (p.attachments ? '📎 ' : '') : '';
   return h('span', { class: 'conv-preview', testid: 'conv-preview', dir: 'auto' },
-    mark ? h('span', { 'aria-hidden': 'true' }, mark) : null, p.text);
+    subject ? h('span', { class: 'conv-preview-subject', testid: 'conv-preview-subject' }, subject) : null,
+    subject && text ? ' — ' : null,
+    mark ? h('span', { 'aria-hidden': 'true' }, mark) : null, text);
 }

@@ -1,8 +1,9 @@
 // One line's editor: name, queue (and when a waiting client counts as
 // missed), the website widget (origins, look, greetings, behaviour), the
 // identity secret, the embed snippet with a live preview, the Telegram bot
-// (settings-telegram.js), the business hours (settings-hours.js). One save
-// sends it all in one request: nothing is half-saved.
+// (settings-telegram.js), the mailbox (settings-email.js), the business
+// hours (settings-hours.js). One save sends it all in one request: nothing
+// is half-saved.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, replace } from './dom.js';
@@ -10,6 +11,7 @@ import { field, check, input, clearErrors, fieldError, showError, formError, sta
 import { Preview, snippet, textOn, readable, isHex, DEFAULT_COLOR } from './settings-look.js';
 import { HoursEditor } from './settings-hours.js';
 import { TelegramSection } from './settings-telegram.js';
+import { EmailSection } from './settings-email.js';
 
 // A line's "missed after": how long a client may wait for an agent's
 // answer before the conversation is marked missed (the server's bounds).
@@ -64,6 +66,7 @@ export class LineEditor {
     this.autoClose = input('number', st.autoCloseMinutes || 0,
       { min: '0', max: String(AUTO_CLOSE_MAX), step: '1', required: true, testid: 'line-auto-close' });
     this.telegram = new TelegramSection(line && line.channels && line.channels.telegram);
+    this.email = new EmailSection(line && line.channels && line.channels.email);
     this.hours = new HoursEditor(line && line.businessHours, { hint: t('set.hours.lineHint'), offNote: t('set.hours.offLine'), canEdit: this.canEdit });
     this.snippetEl = h('code', { testid: 'line-snippet' });
     this.snippetNote = statusLine();
@@ -120,9 +123,9 @@ export class LineEditor {
             this.snippetNote, h('p', { class: 'hint' }, t('set.widget.snippetHint')))
             : h('p', { class: 'hint' }, t('set.widget.snippetAfterSave'))),
         line ? h('div', { class: 'field' }, h('h4', null, t('set.secret')), h('p', { class: 'hint' }, t('set.secret.hint')), this.secretArea) : null),
-      // ---- The line's channels (the Telegram bot; later the mailbox).
+      // ---- The line's channels (the Telegram bot, the mailbox).
       // The business hours are in theirs.
-      h('div', { class: 'set-slot', id: 'line-channels-slot', 'data-slot': 'channels' }, this.telegram.el),
+      h('div', { class: 'set-slot', id: 'line-channels-slot', 'data-slot': 'channels' }, this.telegram.el, this.email.el),
       h('div', { class: 'set-slot', id: 'line-hours-slot', 'data-slot': 'business-hours' }, this.hours.el),
       this.errorEl,
       h('div', { class: 'set-actions' },
@@ -228,6 +231,7 @@ export class LineEditor {
           launcherLabel: look.launcherLabel, messengerGreeting: look.messengerGreeting,
         },
         telegram: this.telegram.value(),
+        email: this.email.value(),
       },
       settings: {
         ...((this.line && this.line.settings) || {}),
@@ -266,6 +270,7 @@ export class LineEditor {
       b.channels.widget.allowedOrigins = this.origins;
     }
     if (!this.telegram.validate(b.channels.telegram)) return false;
+    if (!this.email.validate(b.channels.email)) return false;
     return this.hours.validate();
   }
 
@@ -279,6 +284,7 @@ export class LineEditor {
         const line = this.line ? await api.patch('/lines/' + this.line.id, b) : await api.post('/lines', b);
         flash(this.saved, t('set.saved'));
         this.telegram.saved(line && line.channels && line.channels.telegram);
+        this.email.saved(line && line.channels && line.channels.email);
         this.onSaved(line, !this.line);
       } catch (e) {
         showError(this.el, e);

@@ -154,9 +154,12 @@ export class Workspace {
     }
   }
 
-  async send({ text, comment, attachments, clientId }) {
+  // send posts a draft; a reply by e-mail carries its subject.
+  async send({ text, comment, attachments, clientId, subject }) {
     const id = this.openId;
-    const res = await api.post(`/conversations/${encodeURIComponent(id)}/messages`, { text, comment, attachments, clientId });
+    const body = { text, comment, attachments, clientId };
+    if (subject !== undefined) body.subject = subject;
+    const res = await api.post(`/conversations/${encodeURIComponent(id)}/messages`, body);
     if (this.openId === id && res && res.message) {
       this.view.append([res.message]);
       this.markRead();
