@@ -194,6 +194,41 @@ func TestEmailOnTheRealBinary(t *testing.T) {
 	if n := len(sm.Mails()); n != 1 {
 		t.Errorf("%d mails sent, want only the agent's reply (nothing answers the auto-reply)", n)
 	}
+	// A visitor of the line's widget asks for the transcript: it comes by
+	// e-mail from the line's mailbox, marked automatic.
+	admin.expect("PATCH", "/api/v1/lines/"+line.ID, map[string]any{"channels": map[string]any{
+		"widget": map[string]any{"enabled": true, "allowedOrigins": []string{shopOrigin}}, "email": mailbox}}, http.StatusOK, nil)
+	sess, err := newWidgetSession(ctx, srv.base, line.ID, shopOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitor, _, err := dialVisitor(ctx, srv.base, sess.Token, originOfBase(srv.base), shopOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer visitor.close()
+	if err := visitor.hello(0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := visitor.sendMessage("v-1", "Do you ship to Latvia?"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := visitor.nextOf(ctx, "ack"); err != nil {
+		t.Fatal(err)
+	}
+	if err := visitor.send(map[string]any{"type": "transcript", "email": "visitor@customer.example"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = sm.Wait(ctx, 2)
+	if err != nil {
+		t.Fatalf("no transcript reached the SMTP server: %v\n%s", err, srv.stderr)
+	}
+	tr := got[1]
+	if th := tr.Header(); tr.To[0] != "visitor@customer.example" || tr.From != mbAddr || th.Get("Auto-Submitted") != "auto-generated" ||
+		!strings.Contains(string(tr.Raw), "Do you ship to Latvia?") {
+		t.Errorf("the transcript: from %s to %v: %s", tr.From, tr.To, tr.Raw)
+	}
+
 	_, metrics := admin.do("GET", "/metrics", nil, "")
 	for _, want := range []string{`switchboard_email_total{line="` + line.ID + `",what="loops"} 1`, `switchboard_email_total{line="` + line.ID + `",what="sent"} 1`} {
 		if !strings.Contains(string(metrics), want) {

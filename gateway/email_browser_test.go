@@ -87,8 +87,8 @@ func TestEmailInTheBrowser(t *testing.T) {
 			(document.querySelector('[data-testid="mail-head"]') || {}).textContent.includes('olga@customer.example') &&
 			[...document.querySelectorAll('[data-testid="message"]')].some(m => m.textContent.includes('The zipper of my jacket broke.'))`, 15*time.Second)
 	b.do("show the formatted version", 10*time.Second, chromedp.Click(chromedp.CSS(brTID("mail-html-toggle"))))
-	b.waitFor(nil, "the sandboxed frame without the tracking image",
-		`(() => { const f = document.querySelector('[data-testid="mail-html"]'); return f && f.getAttribute('sandbox') === '' && f.src.endsWith('/html') &&
+	b.waitFor(nil, "the sandboxed frame (no scripts; links open in a new tab) without the tracking image",
+		`(() => { const f = document.querySelector('[data-testid="mail-html"]'); return f && f.getAttribute('sandbox') === 'allow-popups allow-popups-to-escape-sandbox' && f.src.endsWith('/html') &&
 			!!document.querySelector('[data-testid="mail-images"]'); })()`, 10*time.Second)
 
 	// The agent answers with their own subject.

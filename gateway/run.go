@@ -83,9 +83,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 				w.Go(func() error { return parts.scheduler.Run(wctx) })
 				w.Go(func() error { return parts.missed.Run(wctx) })
 				w.Go(func() error { return parts.hours.Run(wctx) })
-				if parts.outbox != nil {
-					w.Go(func() error { return parts.outbox.Run(wctx) })
-				}
+				w.Go(func() error { return parts.outbox.Run(wctx) })
 				return w.Wait()
 			})
 	})

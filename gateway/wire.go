@@ -28,7 +28,7 @@ type parts struct {
 	missed    *scheduler.Missed
 	conns     *connTracker
 	hours     *scheduler.Hours
-	outbox    *inbox.Outbox // nil without a mail server
+	outbox    *inbox.Outbox
 	telegram  *telegram.Connector
 	email     *email.Connector
 	agents    *api.API
@@ -136,10 +136,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		SweepUploads: cfg.UploadSweepSchedule, OnRun: m.jobRun}, log)
 	missed := scheduler.NewMissed(svc, hub, m.missed.Inc, log.With("component", "missed"))
 	hours := scheduler.NewHours(svc, hub, svc.Now, log.With("component", "hours"))
-	var outbox *inbox.Outbox
-	if mailer != nil {
-		outbox = inbox.NewOutbox(store, mailer, svc.Now, log.With("component", "outbox"))
-	}
+	// The outbox sends lines' mail from their mailboxes, the rest through
+	// SWITCHBOARD_SMTP_URL.
+	outbox := inbox.NewOutbox(store, email.Router{Default: mailer, Line: svc.Line}, svc.Now, log.With("component", "outbox"))
 	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns, telegram: tg, email: mailboxes}, boot, nil
 }
 

@@ -153,10 +153,10 @@ func (s *Service) CreateLine(ctx context.Context, a Actor, in LineInput) (*Line,
 	if err := s.applyLineInput(ctx, l, in); err != nil {
 		return nil, err
 	}
-	if err := s.setupBot(ctx, l, TelegramChannel{}); err != nil {
+	if err := s.setupMailbox(ctx, l, EmailChannel{}); err != nil {
 		return nil, err
 	}
-	if err := s.setupMailbox(ctx, l, EmailChannel{}); err != nil {
+	if err := s.setupBot(ctx, l, TelegramChannel{}); err != nil {
 		return nil, err
 	}
 	if err := s.store.InsertLine(ctx, l); err != nil {
@@ -179,10 +179,12 @@ func (s *Service) UpdateLine(ctx context.Context, a Actor, id string, in LineInp
 	if err := s.applyLineInput(ctx, l, in); err != nil {
 		return nil, err
 	}
-	if err := s.setupBot(ctx, l, old); err != nil {
+	// The mailbox is only checked; the bot's setup tells Telegram of a
+	// new webhook secret, so it comes last.
+	if err := s.setupMailbox(ctx, l, oldMail); err != nil {
 		return nil, err
 	}
-	if err := s.setupMailbox(ctx, l, oldMail); err != nil {
+	if err := s.setupBot(ctx, l, old); err != nil {
 		return nil, err
 	}
 	l.UpdatedAt = s.Now()

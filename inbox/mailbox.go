@@ -75,7 +75,7 @@ func (s *Service) checkMailServer(field string, srv *MailServer, ports [3]int, r
 		}
 		return nil
 	}
-	if len(srv.Host) > maxMailHostChars || strings.ContainsAny(srv.Host, " /:@") {
+	if len(srv.Host) > maxMailHostChars || strings.ContainsAny(srv.Host, " /@") || (strings.Contains(srv.Host, ":") && net.ParseIP(srv.Host) == nil) {
 		return invalid(field+".host", "is not a host name or address")
 	}
 	switch srv.Security {

@@ -138,7 +138,7 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 	if in.Subject != "" && (c.Channel != ChannelEmail || in.Comment) {
 		return nil, false, invalid("subject", "only replies in e-mail conversations have a subject")
 	}
-	if c.Channel == ChannelEmail && in.AuthorKind != AuthorContact && !in.Comment && m.Email == nil {
+	if c.Channel == ChannelEmail && (in.AuthorKind == AuthorAgent || in.AuthorKind == AuthorBot) && !in.Comment && m.Email == nil {
 		m.Email = &MailMeta{Subject: replySubject(in.Subject, c.Subject)}
 	}
 	delivers := s.deliversTo(c.Channel) && !m.Comment && (m.AuthorKind == AuthorAgent || m.AuthorKind == AuthorBot)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // OpenInput opens a conversation.
@@ -68,6 +69,9 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 		if err := s.checkMessage(&first); err != nil {
 			return nil, nil, FieldPrefix("message.", err)
 		}
+		if first.Subject != "" && (in.Channel != ChannelEmail || first.Comment) {
+			return nil, nil, invalid("message.subject", "only e-mail conversations have a subject")
+		}
 	}
 	line, err := s.Line(ctx, in.LineID)
 	if errors.Is(err, ErrNotFound) {
@@ -88,6 +92,9 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Conversatio
 	now := s.Now()
 	c, err := s.insertNumbered(ctx, func(n int64) (*Conversation, error) {
 		c := newConversation(newID(), n, line.ID, in.Channel, in.Type, contact, now)
+		if in.Channel == ChannelEmail && in.Message != nil {
+			c.Subject = strings.TrimSpace(in.Message.Subject)
+		}
 		c.SitePage, c.FormFilled = in.SitePage, in.FormFilled
 		if in.Type == Outgoing {
 			if err := c.accept(a.AgentID, now); err != nil {

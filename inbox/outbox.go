@@ -20,6 +20,12 @@ type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
 
+// LineMailer also sends from a line's own mailbox (connectors/email.Router).
+type LineMailer interface {
+	Mailer
+	SendForLine(ctx context.Context, lineID, to, subject, body string) error
+}
+
 // Outbox limits.
 const (
 	// OutboxMaxAttempts: a mail that failed this often is given up (logged).
@@ -76,7 +82,12 @@ func (o *Outbox) SendDue(ctx context.Context) (int, error) {
 	sent := 0
 	for i := range due {
 		m := &due[i]
-		err := o.mailer.Send(ctx, m.To, m.Subject, m.Body)
+		var err error
+		if lm, ok := o.mailer.(LineMailer); ok && m.LineID != "" {
+			err = lm.SendForLine(ctx, m.LineID, m.To, m.Subject, m.Body)
+		} else {
+			err = o.mailer.Send(ctx, m.To, m.Subject, m.Body)
+		}
 		now := o.now()
 		switch {
 		case err == nil:

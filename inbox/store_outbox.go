@@ -13,8 +13,10 @@ import (
 // OutboxMail is one e-mail waiting in the durable outbox (outbox.go). Its
 // _id is the sender's idempotency key: the same notice is queued once.
 type OutboxMail struct {
-	ID        string     `bson:"_id"`
-	To        string     `bson:"to"`
+	ID string `bson:"_id"`
+	To string `bson:"to"`
+	// LineID sends it from the line's mailbox when it has one.
+	LineID    string     `bson:"lineId,omitempty"`
 	Subject   string     `bson:"subject"`
 	Body      string     `bson:"body"`
 	CreatedAt time.Time  `bson:"createdAt"`
@@ -60,4 +62,14 @@ func (s *Store) SaveOutbox(ctx context.Context, m *OutboxMail) error {
 		return fmt.Errorf("store: save mail %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// CountOutboxTo counts the mails queued to an address since a time (the
+// brake on automatic mail to one address).
+func (s *Store) CountOutboxTo(ctx context.Context, to string, since time.Time) (int64, error) {
+	n, err := s.outbox.CountDocuments(ctx, bson.M{"to": to, "createdAt": bson.M{"$gte": since}})
+	if err != nil {
+		return 0, fmt.Errorf("store: count mail to an address: %w", err)
+	}
+	return n, nil
 }

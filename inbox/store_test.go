@@ -25,6 +25,7 @@ type fixture struct {
 	line   *inbox.Line
 	agent  inbox.Actor
 	ctx    context.Context
+	store  *inbox.Store
 }
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -32,7 +33,7 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	store := engine.Store(t)
-	f := &fixture{clock: inboxtest.NewClock(t0), events: &inbox.Recorder{}, ctx: context.Background()}
+	f := &fixture{clock: inboxtest.NewClock(t0), events: &inbox.Recorder{}, ctx: context.Background(), store: store}
 	// Events go to the store's event log, as in production, and to a recorder.
 	f.log = inbox.NewEventLog(store, inbox.EventLogOptions{}, nil)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -323,6 +323,11 @@ func (s *Service) VisitorTranscript(ctx context.Context, v Visitor, email string
 			}
 		}
 	}
+	if email != "" {
+		if err := s.queueVisitorTranscript(ctx, conv, email); err != nil {
+			return err
+		}
+	}
 	if conv.HistoryRequested {
 		return nil
 	}

@@ -68,7 +68,8 @@ type Config struct {
 	PollEvery time.Duration
 	// IdleFor restarts IDLE this often (servers drop it after 30 min).
 	IdleFor time.Duration
-	// InsecureTLS accepts any server certificate (test servers only).
+	// InsecureTLS accepts any server certificate: for tests' self-signed
+	// servers only, never set by the gateway.
 	InsecureTLS bool
 }
 

@@ -260,6 +260,10 @@ func (b *mailbox) take(ctx context.Context, raw []byte, uid imap.UID) error {
 		return nil
 	}
 	count(b.c.count.Fetched, b.lineID)
+	if m.Bounce != nil && !m.Bounce.Permanent {
+		b.c.log.Info("email: a delivery delay notice; the reply stays sent", "line", b.lineID, "uid", uid, "original", m.Bounce.OriginalMessageID)
+		return nil
+	}
 	if m.Bounce != nil {
 		count(b.c.count.Bounces, b.lineID)
 		id := inbox.MessageOfMailID(m.Bounce.OriginalMessageID)

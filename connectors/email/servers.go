@@ -25,7 +25,7 @@ const dialTimeout = 20 * time.Second
 func addrOf(s inbox.MailServer) string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
 func tlsConfig(s inbox.MailServer, insecure bool) *tls.Config {
-	return &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // only with SWITCHBOARD_MAIL_INSECURE_TLS
+	return &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // tests' self-signed servers only
 }
 
 // dialIMAP connects to and signs in to an IMAP server.
@@ -98,8 +98,8 @@ func dialSMTP(ctx context.Context, s inbox.MailServer, insecureTLS bool) (*smtp.
 // Checker signs in to a line's servers when its mailbox is saved
 // (inbox.MailboxSetup).
 type Checker struct {
-	// InsecureTLS accepts any certificate (SWITCHBOARD_MAIL_INSECURE_TLS,
-	// for test servers).
+	// InsecureTLS accepts any certificate: for tests' self-signed servers
+	// only, never set by the gateway.
 	InsecureTLS bool
 }
 

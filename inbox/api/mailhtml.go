@@ -14,7 +14,7 @@ const maxInlineImage = 2 << 20
 // mailCSP is the policy of a mail's HTML: no scripts, nothing fetched but
 // its own inline images — and, when the agent asks, remote images — shown
 // only in the inbox's own sandboxed frame.
-const mailCSP = "default-src 'none'; style-src 'unsafe-inline'; font-src data:; frame-ancestors 'self'; sandbox; img-src data:"
+const mailCSP = "default-src 'none'; style-src 'unsafe-inline'; font-src data:; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox; img-src data:"
 
 // mailHTML serves an e-mail message's sanitised HTML for the inbox's
 // sandboxed frame: inline images embedded, remote images only with
@@ -33,7 +33,8 @@ func (a *API) mailHTML(c *fiber.Ctx) error {
 	}
 	if a.files != nil {
 		for _, at := range m.Attachments {
-			if at.ContentID == "" || at.Size > maxInlineImage || !strings.HasPrefix(at.ContentType, "image/") || !strings.Contains(html, "cid:"+at.ContentID) {
+			ref := "cid:" + at.ContentID + `"` // the sanitiser quotes attributes with "
+			if at.ContentID == "" || at.Size > maxInlineImage || !strings.HasPrefix(at.ContentType, "image/") || !strings.Contains(html, ref) {
 				continue
 			}
 			rc, _, err := a.files.Open(ctx, at.FileID)
@@ -45,7 +46,7 @@ func (a *API) mailHTML(c *fiber.Ctx) error {
 			if err != nil || len(b) > maxInlineImage {
 				continue
 			}
-			html = strings.ReplaceAll(html, "cid:"+at.ContentID, "data:"+at.ContentType+";base64,"+base64.StdEncoding.EncodeToString(b))
+			html = strings.ReplaceAll(html, ref, "data:"+at.ContentType+";base64,"+base64.StdEncoding.EncodeToString(b)+`"`)
 		}
 	}
 	c.Set("Content-Security-Policy", csp)

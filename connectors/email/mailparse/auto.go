@@ -45,6 +45,8 @@ func (p *parser) classify() string {
 	return ""
 }
 
+var localPunct = strings.NewReplacer("-", "", "_", "", ".", "")
+
 // senderReason names automatic senders by the local part of their address.
 func senderReason(email string) string {
 	local, _, ok := strings.Cut(email, "@")
@@ -52,7 +54,7 @@ func senderReason(email string) string {
 		return ""
 	}
 	local, _, _ = strings.Cut(strings.ToLower(local), "+")
-	norm := strings.NewReplacer("-", "", "_", "", ".", "").Replace(local)
+	norm := localPunct.Replace(local)
 	switch {
 	case norm == "mailerdaemon":
 		return "mailer-daemon"

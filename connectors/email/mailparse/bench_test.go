@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -138,5 +139,29 @@ func BenchmarkParseLimits(b *testing.B) {
 				b.Errorf("no note %q in %q", c.note, m.Notes)
 			}
 		})
+	}
+}
+
+// BenchmarkParseCorpus parses every mail of the corpus once per op: the
+// cost of ordinary mail.
+func BenchmarkParseCorpus(b *testing.B) {
+	var mails [][]byte
+	var total int64
+	for _, file := range corpusFiles(b) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mails = append(mails, raw)
+		total += int64(len(raw))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for range b.N {
+		for _, raw := range mails {
+			if _, err := Parse(bytes.NewReader(raw), Limits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

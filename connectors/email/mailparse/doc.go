@@ -48,8 +48,13 @@
 // before it, sampled; the raw mail itself, held by the benchmark, is not
 // counted):
 //
-//	mail                               time     allocated   peak heap
-//	30 MB, one 22 MB attachment        FIGURE
-//	5,000 parts (500 looked at)        FIGURE
-//	1,000 multiparts deep (20 read)    FIGURE
+//	mail (size)                                  time/op     B/op       peak-MiB
+//	30 MB, one 22 MB attachment (31.5 MB)        0.10-0.14 s 11.7 MB    11.0
+//	5,000 parts, 500 looked at (0.65 MB)         2.6-5 ms    3.5 MB     2.6
+//	1,000 multiparts deep, 20 read (68 KB)       2.2-8 ms    0.19 MB    0.12
+//
+// The 30 MB mail costs what hashing and base64-decoding it cost; its
+// attachment is held up to MaxFileBytes (10 MiB), then dropped with a note.
+// The 37 mails of the corpus (BenchmarkParseCorpus, 28 KB in all) take
+// 2.1 ms together, about 57 µs and 44 KB allocated per mail.
 package mailparse

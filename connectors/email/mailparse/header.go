@@ -13,9 +13,12 @@ import (
 )
 
 // readHeader fills the Mail's header fields from the top-level header.
+// Raw 8-bit text in them is read in the charset of the mail's
+// Content-Type; when that has none, rereadHeader tries again with the
+// charset of the first text part.
 func (p *parser) readHeader(h textproto.Header) {
 	m := p.m
-	if _, params := mediaType(h.Get("Content-Type"), "text/plain"); params["charset"] != "" {
+	if _, params := mediaType(h.Get("Content-Type"), "text/plain"); params["charset"] != "" && p.fallback == "" {
 		p.fallback = params["charset"]
 	}
 	m.MessageID = firstID(h.Get("Message-Id"))
@@ -35,6 +38,21 @@ func (p *parser) readHeader(h textproto.Header) {
 			m.Date = t
 		} else {
 			p.note("the Date header could not be read: " + clip(p.headerText(d), 80))
+		}
+	}
+}
+
+// rereadHeader reads the header again when it holds raw 8-bit text that
+// was read without a charset and a text part has since given one.
+func (p *parser) rereadHeader(h textproto.Header) {
+	if p.fallback != "" || p.bodyCharset == "" {
+		return
+	}
+	for _, k := range []string{"Subject", "From", "To", "Cc", "Reply-To", "Sender"} {
+		if v := h.Get(k); !utf8.ValidString(v) {
+			p.fallback = p.bodyCharset
+			p.readHeader(h)
+			return
 		}
 	}
 }

@@ -187,3 +187,13 @@ func TestManyNotesAreBounded(t *testing.T) {
 		t.Errorf("%d notes, last %q", len(m.Notes), m.Notes[len(m.Notes)-1])
 	}
 }
+
+func TestTruncatedAttachmentIsNoted(t *testing.T) {
+	raw := "Subject: cut\r\nContent-Type: multipart/mixed; boundary=C\r\n\r\n" +
+		"--C\r\nContent-Type: text/plain\r\n\r\nHello\r\n" +
+		"--C\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF-1.4 and then the connection"
+	m := mustParse(t, []byte(raw), Limits{})
+	if len(m.Parts) != 1 || !hasNote(m, "closing boundary is missing") || m.Text != "Hello" {
+		t.Errorf("parts %d, text %q, notes %q", len(m.Parts), m.Text, m.Notes)
+	}
+}

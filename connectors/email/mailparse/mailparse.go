@@ -148,7 +148,7 @@ var recoverPanics = true
 func Parse(r io.Reader, l Limits) (m *Mail, err error) {
 	l = l.withDefaults()
 	src := &source{r: r, left: l.MaxBytes, headerLeft: maxHeaderBytes, h: sha256.New()}
-	br := bufio.NewReaderSize(src, 32<<10)
+	br := bufio.NewReaderSize(src, 8<<10)
 	skipMboxLine(br)
 
 	hdr, herr := textproto.ReadHeader(br)
@@ -175,6 +175,7 @@ func Parse(r io.Reader, l Limits) (m *Mail, err error) {
 	}
 	p.readHeader(hdr)
 	p.entity(hdr, br, 0, "")
+	p.rereadHeader(hdr)
 	p.finish()
 	return p.m, nil
 }
@@ -254,14 +255,15 @@ type parser struct {
 	noted map[string]bool
 	extra int // notes left off past maxNotes
 
-	plain     []string // text/plain body parts, decoded
-	plainLen  int
-	html      []string // text/html body parts, decoded
-	htmlLen   int
-	flags     map[string]bool // one-time notes already given
-	fallback  string          // charset of the top header, for raw 8-bit header text
-	report    *Bounce         // set inside multipart/report; report-type=delivery-status
-	reportTxt string          // first lines of the report's human-readable part
+	plain       []string // text/plain body parts, decoded
+	plainLen    int
+	html        []string // text/html body parts, decoded
+	htmlLen     int
+	flags       map[string]bool // one-time notes already given
+	fallback    string          // charset for raw 8-bit header text
+	bodyCharset string          // the first charset a text part declared
+	report      *Bounce         // set inside multipart/report; report-type=delivery-status
+	reportTxt   string          // first lines of the report's human-readable part
 }
 
 // note records one note, once; past maxNotes they are only counted.

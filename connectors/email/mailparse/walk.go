@@ -125,12 +125,18 @@ func readCapped(r io.Reader, limit int64) (data []byte, total int64, err error) 
 	}
 	for size := 4 << 10; total <= limit; size = min(2*size, 1<<20) {
 		buf := make([]byte, size)
-		n, rerr := io.ReadFull(r, buf)
+		n := 0
+		var rerr error
+		for n < size && rerr == nil {
+			var k int
+			k, rerr = r.Read(buf[n:])
+			n += k
+		}
 		total += int64(n)
 		if n > 0 {
 			chunks = append(chunks, buf[:n:n])
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF {
 			return join(), total, nil
 		}
 		if rerr != nil {
@@ -155,6 +161,9 @@ func (p *parser) text(mt string, params map[string]string, h textproto.Header, b
 	label := params["charset"]
 	if label == "" && mt == "text/html" {
 		label = htmlCharset(raw)
+	}
+	if p.bodyCharset == "" && !isUTF8Label(label) {
+		p.bodyCharset = label
 	}
 	s, problem := decodeCharset(label, raw)
 	p.charsetNote(label, problem)

@@ -108,7 +108,7 @@ export function mailParts(m, ctx) {
     const src = mailHTMLURL(ctx.convId, m.id, st.images && e.hasRemoteImages);
     if (html && (!frame || frame.getAttribute('src') !== src)) {
       // A new frame rather than a new src: nothing of the old page stays.
-      frame = h('iframe', { class: 'mail-html', testid: 'mail-html', sandbox: '', referrerpolicy: 'no-referrer', src,
+      frame = h('iframe', { class: 'mail-html', testid: 'mail-html', sandbox: 'allow-popups allow-popups-to-escape-sandbox', referrerpolicy: 'no-referrer', src,
         title: t('mail.htmlTitle', { subject: e.subject || ctx.subject || '—' }) });
       replace(frameWrap, frame);
     }
