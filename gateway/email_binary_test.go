@@ -213,7 +213,8 @@ func TestEmailOnTheRealBinary(t *testing.T) {
 	if err := visitor.sendMessage("v-1", "Do you ship to Latvia?"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := visitor.nextOf(ctx, "ack"); err != nil {
+	vack, err := visitor.nextOf(ctx, "ack")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := visitor.send(map[string]any{"type": "transcript", "email": "visitor@customer.example"}); err != nil {
@@ -229,8 +230,43 @@ func TestEmailOnTheRealBinary(t *testing.T) {
 		t.Errorf("the transcript: from %s to %v: %s", tr.From, tr.To, tr.Raw)
 	}
 
+	// The visitor leaves; the agent's answer goes to them by e-mail, and
+	// their e-mail reply lands in the same live chat.
+	visitor.close()
+	time.Sleep(time.Second)
+	admin.expect("POST", "/api/v1/conversations/"+vack.ConversationID+"/messages", map[string]any{"text": "Yes, we ship to Riga and Daugavpils."}, http.StatusCreated, nil)
+	got, err = sm.Wait(ctx, 3)
+	if err != nil {
+		t.Fatalf("the answer did not reach the absent visitor: %v\n%s", err, srv.stderr)
+	}
+	ans := got[2]
+	ah := ans.Header()
+	if ans.To[0] != "visitor@customer.example" || !strings.Contains(ah.Get("Reply-To"), "support+") || ah.Get("Subject") != "Our answer to your message on Mail" ||
+		!strings.Contains(string(ans.Raw), "Riga and Daugavpils") {
+		t.Errorf("the answer by e-mail: to %v: %s", ans.To, ans.Raw)
+	}
+	dv.Append(mbAddr, mbPass, "INBOX", rawMail("visitor@customer.example", "Re: Our answer to your message on Mail", "Great, Riga then.",
+		"Message-ID: <visitor-2@customer.example>", "In-Reply-To: "+ah.Get("Message-ID")))
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var ms struct {
+			Items []mailMsg `json:"items"`
+		}
+		admin.expect("GET", "/api/v1/conversations/"+vack.ConversationID+"/messages", nil, http.StatusOK, &ms)
+		if n := len(ms.Items); n > 0 && ms.Items[n-1].Text == "Great, Riga then." {
+			if d := ms.Items[n-2].Delivery; d == nil || d.State != "sent" {
+				t.Errorf("the e-mailed answer's delivery %+v, want sent", d)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the visitor's e-mail reply did not reach their live chat: %+v", ms.Items)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	_, metrics := admin.do("GET", "/metrics", nil, "")
-	for _, want := range []string{`switchboard_email_total{line="` + line.ID + `",what="loops"} 1`, `switchboard_email_total{line="` + line.ID + `",what="sent"} 1`} {
+	for _, want := range []string{`switchboard_email_total{line="` + line.ID + `",what="loops"} 1`, `switchboard_email_total{line="` + line.ID + `",what="sent"} 2`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

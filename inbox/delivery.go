@@ -45,6 +45,9 @@ type DeliveryJob struct {
 	Channel        Channel   `bson:"channel"`
 	ConversationID string    `bson:"conversationId"`
 	CreatedAt      time.Time `bson:"createdAt"`
+	// Seq orders a conversation's replies where their times are equal
+	// (stored times have milliseconds): the message's seq.
+	Seq int64 `bson:"seq"`
 	// NextAt is when it may be tried (again).
 	NextAt   time.Time `bson:"nextAt"`
 	Attempts int       `bson:"attempts"`
@@ -66,7 +69,8 @@ func (s *Service) deliversTo(ch Channel) bool { return s.outbound[ch] }
 // queueDelivery stores the job of a reply about to be stored.
 func (s *Service) queueDelivery(ctx context.Context, c *Conversation, m *Message) error {
 	m.Delivery = &Delivery{State: DeliveryPending}
-	j := &DeliveryJob{ID: m.ID, LineID: c.LineID, Channel: c.Channel, ConversationID: c.ID, CreatedAt: m.CreatedAt, NextAt: m.CreatedAt, Sent: []int{}}
+	j := &DeliveryJob{ID: m.ID, LineID: c.LineID, Channel: c.Channel, ConversationID: c.ID, CreatedAt: m.CreatedAt, NextAt: m.CreatedAt,
+		Seq: c.Seq + 1, Sent: []int{}}
 	return s.store.QueueDelivery(ctx, j)
 }
 
@@ -218,7 +222,7 @@ func (s *Service) RetryDelivery(ctx context.Context, a Actor, convID, messageID 
 	}
 	now := s.Now()
 	j := &DeliveryJob{ID: m.ID, LineID: c.LineID, Channel: c.Channel, ConversationID: c.ID, CreatedAt: now, NextAt: now,
-		Sent: m.Refs.TelegramSent, PartsDone: len(m.Refs.TelegramSent)}
+		Seq: m.Seq, Sent: m.Refs.TelegramSent, PartsDone: len(m.Refs.TelegramSent)}
 	if j.Sent == nil {
 		j.Sent = []int{}
 	}

@@ -59,7 +59,17 @@ func (s *Service) MailReceive(ctx context.Context, in MailMessage) (m *Message, 
 	if err != nil {
 		return nil, false, err
 	}
-	ct, err := s.mailContact(ctx, email, in.From.Name)
+	conv, err := s.mailThread(ctx, in)
+	if err != nil {
+		return nil, false, err
+	}
+	var ct *Contact
+	if conv != nil {
+		// The thread's contact: a visitor answering by mail stays the visitor.
+		ct, err = s.store.ContactByID(ctx, conv.ContactID)
+	} else {
+		ct, err = s.mailContact(ctx, email, in.From.Name)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -82,10 +92,6 @@ func (s *Service) MailReceive(ctx context.Context, in MailMessage) (m *Message, 
 			return old, true, nil
 		}
 	} else if !errors.Is(err, ErrNotFound) {
-		return nil, false, err
-	}
-	conv, err := s.mailThread(ctx, in)
-	if err != nil {
 		return nil, false, err
 	}
 	if conv == nil {
@@ -144,7 +150,9 @@ func (s *Service) mailThread(ctx context.Context, in MailMessage) (*Conversation
 		if err != nil {
 			return nil, err
 		}
-		if c.LineID == in.LineID && c.Channel == ChannelEmail && c.Open() {
+		// A live chat is found by its token only: an answer e-mailed to
+		// its visitor (MailAbsentVisitor).
+		if c.LineID == in.LineID && c.Open() && (c.Channel == ChannelEmail || (c.Channel == ChannelLiveChat && strings.HasPrefix(k, "token:"))) {
 			return c, nil
 		}
 	}

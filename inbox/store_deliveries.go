@@ -28,7 +28,7 @@ func (s *Store) QueueDelivery(ctx context.Context, j *DeliveryJob) error {
 // DeliveriesOfLine lists a line's jobs for a channel, oldest first.
 func (s *Store) DeliveriesOfLine(ctx context.Context, lineID string, ch Channel) ([]DeliveryJob, error) {
 	return findAll[DeliveryJob](ctx, s.deliveries, bson.M{"lineId": lineID, "channel": ch},
-		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}))
+		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "seq", Value: 1}, {Key: "_id", Value: 1}}))
 }
 
 // SaveDelivery writes a changed job if nobody changed it since it was

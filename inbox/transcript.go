@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,4 +79,78 @@ func (s *Service) queueVisitorTranscript(ctx context.Context, conv *Conversation
 		CreatedAt: s.Now(), NextAt: s.Now()}
 	_, err = s.store.QueueOutbox(ctx, mail)
 	return err
+}
+
+// MailAbsentVisitor e-mails an agent's answer in a live chat to its
+// visitor when they are not on the site any more (the widget tells): from
+// the line's mailbox, to the address they left, as a mail whose reply
+// comes back into the same conversation (its thread token). Nothing
+// happens when the line has no mailbox, the visitor left no address, or
+// the message is no agent's answer.
+func (s *Service) MailAbsentVisitor(ctx context.Context, convID, messageID string) error {
+	c, err := s.loadConversation(ctx, System, convID)
+	if err != nil {
+		return err
+	}
+	if c.Channel != ChannelLiveChat || !c.Open() {
+		return nil
+	}
+	l, err := s.Line(ctx, c.LineID)
+	if err != nil {
+		return err
+	}
+	if mb := l.Channels.Email; !mb.Enabled || mb.SMTP.Host == "" || !s.deliversTo(ChannelEmail) {
+		return nil
+	}
+	ct, err := s.store.ContactByID(ctx, c.ContactID)
+	if err != nil || ct.Email == "" {
+		return err
+	}
+	m, err := s.store.MessageByID(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	if m.ConversationID != convID || m.AuthorKind != AuthorAgent || m.Comment || m.Delivery != nil {
+		return nil
+	}
+	if c.MailToken == "" {
+		if c, err = s.EnsureMailToken(ctx, convID); err != nil {
+			return err
+		}
+	}
+	now := s.Now()
+	j := &DeliveryJob{ID: m.ID, LineID: c.LineID, Channel: ChannelEmail, ConversationID: c.ID, CreatedAt: now, NextAt: now, Seq: m.Seq, Sent: []int{}}
+	if err := s.store.QueueDelivery(ctx, j); err != nil {
+		if errors.Is(err, errDuplicateKey) {
+			return nil
+		}
+		return err
+	}
+	_, _, err = s.updateMessage(ctx, convID, m.ClientID, func(m *Message, _ time.Time) (bool, error) {
+		m.Delivery = &Delivery{State: DeliveryPending}
+		m.Email = &MailMeta{Subject: fmt.Sprintf(absentSubject[lineLanguage(ctx, s, c)], l.Name)}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	s.wakeDelivery(c.LineID, ChannelEmail)
+	return nil
+}
+
+// absentSubject is the subject of an answer e-mailed to a visitor.
+var absentSubject = map[string]string{
+	"en": "Our answer to your message on %s",
+	"de": "Unsere Antwort auf Ihre Nachricht bei %s",
+	"pl": "Nasza odpowiedź na Twoją wiadomość w %s",
+	"ru": "Наш ответ на ваше сообщение в %s",
+}
+
+// lineLanguage is the language of the conversation's agent, English when
+// unknown.
+func lineLanguage(ctx context.Context, s *Service, c *Conversation) string {
+	if ag, err := s.store.AgentByID(ctx, c.AgentID); err == nil && ValidLanguage(ag.Language) {
+		return ag.Language
+	}
+	return "en"
 }

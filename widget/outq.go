@@ -145,20 +145,21 @@ func (c *conn) ping() {
 // offer is the socket's part of the hub filter (Widget.dispatch): on the
 // publisher's goroutine, in publishing order, it queues the events the
 // socket wants, never blocking. A socket whose queue is full is cut off.
-func (c *conn) offer(ev inbox.Event) {
+func (c *conn) offer(ev inbox.Event) (taken bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.streaming || c.closing || c.stopped || !c.accept(ev) {
-		return
+		return false
 	}
 	if len(c.queue) >= maxQueue {
 		// Events were lost; the client resumes by cursor.
 		c.logWarn("visitor websocket lagged; closing")
 		c.queueCloseLocked(websocket.CloseTryAgainLater, "lagging; reconnect", true, false)
-		return
+		return false
 	}
 	c.queue = append(c.queue, outItem{kind: itemEvent, ev: ev})
 	c.kick()
+	return true
 }
 
 // shutdown closes the socket with 1001 for Widget.shutdown and wakes the

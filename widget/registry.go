@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,13 +102,29 @@ func (w *Widget) pingLoop() {
 func (w *Widget) dispatch(ev inbox.Event) bool {
 	r := &w.conns
 	r.mu.RLock()
-	defer r.mu.RUnlock()
+	taken := false
 	for i := range r.slots {
 		for c := range r.slots[i] {
-			c.offer(ev)
+			taken = c.offer(ev) || taken
 		}
 	}
+	r.mu.RUnlock()
+	// An agent's answer no open widget took: its visitor has left, and
+	// gets it by e-mail where the line can send it.
+	if !taken && ev.Type == inbox.EventMessageCreated && ev.Message != nil && ev.Message.AuthorKind == inbox.AuthorAgent && !ev.Message.Comment {
+		go w.mailAbsent(ev.ConversationID, ev.Message.ID)
+	}
 	return false
+}
+
+// mailAbsent hands an answer its visitor did not see to the inbox, which
+// e-mails it if it can.
+func (w *Widget) mailAbsent(convID, messageID string) {
+	ctx, cancel := context.WithTimeout(w.base, 30*time.Second)
+	defer cancel()
+	if err := w.svc.MailAbsentVisitor(ctx, convID, messageID); err != nil && ctx.Err() == nil {
+		w.log.Error("e-mail an answer to an absent visitor", "conversation", convID, "err", err)
+	}
 }
 
 // closeConns sends every open socket the shutdown close (1001) and wakes

@@ -120,6 +120,8 @@ type FileStore interface {
 // *inbox.Service is wired in as it is.
 type Inbox interface {
 	Now() time.Time
+	// MailAbsentVisitor e-mails an agent's answer no open widget took.
+	MailAbsentVisitor(ctx context.Context, convID, messageID string) error
 	Line(ctx context.Context, id string) (*inbox.Line, error)
 	Lines(ctx context.Context) ([]inbox.Line, error)
 	LineMode(ctx context.Context, lineID string) (inbox.Mode, error)
