@@ -149,3 +149,34 @@ func TestMailboxSurvivesUIDValidityAndRestarts(t *testing.T) {
 		t.Errorf("%d messages in %d conversations after the folder was recreated, want 3 in 3", total, len(msgs))
 	}
 }
+
+// TestSMTPRefusals: a temporary refusal (451) is tried again and the
+// reply goes out; a permanent one (550) fails the reply with the
+// server's words, for the agent to see.
+func TestSMTPRefusals(t *testing.T) {
+	r := newMailRig(t, "INBOX")
+	r.dv.Append(box, boxPass, "INBOX", mailOf("olga@customer.example", "Question", "Hello?", "Message-ID: <q1@customer.example>"))
+	msgs := r.waitMessages(t, 1, 10*time.Second)
+	var convID string
+	for id := range msgs {
+		convID = id
+	}
+	r.smtp.Refuse(451, "Greylisted, try again later")
+	first, _, err := r.svc.Append(r.ctx, r.agent, convID, inbox.MessageInput{AuthorKind: inbox.AuthorAgent, Text: "after a greylisting"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := waitDelivery(t, r, first.ID, inbox.DeliverySent)
+	if m.Delivery.Attempts != 2 || len(r.smtp.Mails()) != 1 {
+		t.Errorf("after a 451: %+v, %d mails", m.Delivery, len(r.smtp.Mails()))
+	}
+	r.smtp.Refuse(550, "No such user here")
+	second, _, err := r.svc.Append(r.ctx, r.agent, convID, inbox.MessageInput{AuthorKind: inbox.AuthorAgent, Text: "to nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = waitDelivery(t, r, second.ID, inbox.DeliveryFailed)
+	if !strings.Contains(m.Delivery.Error, "550") || !strings.Contains(m.Delivery.Error, "No such user here") {
+		t.Errorf("after a 550: %q", m.Delivery.Error)
+	}
+}

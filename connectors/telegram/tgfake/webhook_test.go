@@ -96,7 +96,12 @@ func TestWebhookDeliveryAndRetry(t *testing.T) {
 	wantError(t, call(t, s, testToken, "getUpdates", nil), 409, conflictWebhook)
 
 	rc.wait(t, 1) // the 500
+	// The deliverer records the failure once the answer is back.
 	info := getWebhookInfo(t, s)
+	for deadline := time.Now().Add(2 * time.Second); info.LastErrorDate == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		info = getWebhookInfo(t, s)
+	}
 	if info.URL != rc.URL || info.PendingUpdateCount != 1 || info.LastErrorDate == 0 ||
 		info.LastErrorMessage != "Wrong response from the webhook: 500 Internal Server Error" ||
 		info.MaxConnections != 5 || len(info.AllowedUpdates) != 1 {
