@@ -78,6 +78,9 @@ type Store struct {
 	// ws is the in-memory working set of conversations, in exclusive mode
 	// only (store_workingset.go).
 	ws *workingSet
+	// presenceLog is the statistics' copy of the presence history, in
+	// exclusive mode only (store_stats.go).
+	presenceLog presenceCopy
 }
 
 // StoreOptions tune a Store to its server.
@@ -198,6 +201,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			idx(bson.D{{Key: "agentId", Value: 1}, {Key: "statusCode", Value: 1}}, false),
 			idx(bson.D{{Key: "contactId", Value: 1}}, false),
 			idx(bson.D{{Key: "dates.modified", Value: -1}}, false),
+			// The statistics read the conversations created in a period
+			// (store_stats.go).
+			idx(bson.D{{Key: "dates.created", Value: 1}}, false),
 		},
 		s.messages:   MessageIndexes(),
 		s.sessions:   {idx(bson.D{{Key: "agentId", Value: 1}}, false)},

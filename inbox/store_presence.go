@@ -24,6 +24,9 @@ func (s *Store) RecordPresence(ctx context.Context, p *PresenceChange) error {
 	if _, err := s.presence.InsertOne(ctx, p); err != nil {
 		return fmt.Errorf("store: record presence of %s: %w", p.AgentID, err)
 	}
+	if s.exclusive {
+		s.rememberPresence(*p)
+	}
 	return nil
 }
 

@@ -172,6 +172,9 @@ func (a *API) Mount(r fiber.Router) {
 	v1.Post("/conversations/:id/pin", a.pin)
 	v1.Put("/conversations/:id/rating", a.supervisorRating)
 	v1.Post("/conversations/:id/client-rating", a.clientRating)
+
+	v1.Get("/stats", a.stats)
+	v1.Get("/stats.csv", a.statsCSV)
 	a.mountWindow(v1)
 	a.mountSettings(v1)
 	a.mountPrefs(v1)
