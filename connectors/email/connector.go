@@ -19,13 +19,7 @@ type Inbox interface {
 	MailReceive(ctx context.Context, in inbox.MailMessage) (*inbox.Message, bool, error)
 	MailBounced(ctx context.Context, messageID, reason string) (bool, error)
 	EnsureMailToken(ctx context.Context, convID string) (*inbox.Conversation, error)
-	PendingDeliveries(ctx context.Context, lineID string, ch inbox.Channel) ([]inbox.DeliveryJob, error)
-	ClaimDelivery(ctx context.Context, j *inbox.DeliveryJob, holder string, until time.Time) error
-	DeliveryItem(ctx context.Context, j *inbox.DeliveryJob) (*inbox.Message, *inbox.Conversation, *inbox.Contact, error)
-	DropDelivery(ctx context.Context, j *inbox.DeliveryJob) error
-	DeliverySent(ctx context.Context, j *inbox.DeliveryJob) error
-	DeliveryRetry(ctx context.Context, j *inbox.DeliveryJob, reason string, next time.Time) error
-	DeliveryFailed(ctx context.Context, j *inbox.DeliveryJob, reason string, unreachable bool) error
+	linework.Deliveries
 }
 
 // Store keeps the workers' leases and positions (inbox.Store).

@@ -14,6 +14,17 @@ type Queue interface {
 	ClaimDelivery(ctx context.Context, j *inbox.DeliveryJob, holder string, until time.Time) error
 }
 
+// Deliveries is the whole delivery queue a connector's sender works
+// with (inbox.Service): the pass's Queue, and what a sender records.
+type Deliveries interface {
+	Queue
+	DeliveryItem(ctx context.Context, j *inbox.DeliveryJob) (*inbox.Message, *inbox.Conversation, *inbox.Contact, error)
+	DropDelivery(ctx context.Context, j *inbox.DeliveryJob) error
+	DeliverySent(ctx context.Context, j *inbox.DeliveryJob) error
+	DeliveryRetry(ctx context.Context, j *inbox.DeliveryJob, reason string, next time.Time) error
+	DeliveryFailed(ctx context.Context, j *inbox.DeliveryJob, reason string, unreachable bool) error
+}
+
 // Outcome is what became of a claimed reply.
 type Outcome int
 

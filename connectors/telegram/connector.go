@@ -19,14 +19,9 @@ type Inbox interface {
 	Lines(ctx context.Context) ([]inbox.Line, error)
 	ChannelReceive(ctx context.Context, in inbox.ChannelMessage) (*inbox.Message, bool, error)
 	ChannelEdit(ctx context.Context, lineID string, ch inbox.Channel, from inbox.ChannelContact, clientID, text string, at time.Time) (*inbox.Message, error)
-	PendingDeliveries(ctx context.Context, lineID string, ch inbox.Channel) ([]inbox.DeliveryJob, error)
-	ClaimDelivery(ctx context.Context, j *inbox.DeliveryJob, holder string, until time.Time) error
-	DeliveryItem(ctx context.Context, j *inbox.DeliveryJob) (*inbox.Message, *inbox.Conversation, *inbox.Contact, error)
-	DropDelivery(ctx context.Context, j *inbox.DeliveryJob) error
+	linework.Deliveries
+	// DeliveryProgress records the parts of a reply sent so far.
 	DeliveryProgress(ctx context.Context, j *inbox.DeliveryJob) error
-	DeliverySent(ctx context.Context, j *inbox.DeliveryJob) error
-	DeliveryRetry(ctx context.Context, j *inbox.DeliveryJob, reason string, next time.Time) error
-	DeliveryFailed(ctx context.Context, j *inbox.DeliveryJob, reason string, unreachable bool) error
 	Now() time.Time
 }
 
