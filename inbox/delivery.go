@@ -163,14 +163,15 @@ func (s *Service) DeliveryFailed(ctx context.Context, j *DeliveryJob, reason str
 			return err
 		}
 	}
-	err := s.setDelivery(ctx, j, func(m *Message, _ time.Time) {
+	// The job goes first: once the reply shows failed, an agent may send
+	// it again, which queues a job of the same id.
+	if err := s.store.DeleteDelivery(ctx, j.ID); err != nil {
+		return err
+	}
+	return s.setDelivery(ctx, j, func(m *Message, _ time.Time) {
 		m.Delivery = &Delivery{State: DeliveryFailed, Attempts: j.Attempts + 1, Error: reason}
 		m.Refs.TelegramSent = j.Sent
 	})
-	if err != nil {
-		return err
-	}
-	return s.store.DeleteDelivery(ctx, j.ID)
 }
 
 // markUnreachable flags the contact of a conversation as unreachable on
