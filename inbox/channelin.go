@@ -274,8 +274,20 @@ func (s *Service) ChannelEdit(ctx context.Context, lineID string, ch Channel, fr
 // and tells the agents; change says whether it changed anything
 // (unchanged: duplicate=true, nothing written).
 func (s *Service) updateMessage(ctx context.Context, convID, clientID string, change func(m *Message, now time.Time) (bool, error)) (*Message, bool, error) {
+	return s.changeMessage(ctx, convID, func() (*Message, error) { return s.store.MessageByClientID(ctx, convID, clientID) }, change)
+}
+
+// updateMessageByID is updateMessage for a message known by its id.
+func (s *Service) updateMessageByID(ctx context.Context, convID, id string, change func(m *Message, now time.Time) (bool, error)) (*Message, bool, error) {
+	return s.changeMessage(ctx, convID, func() (*Message, error) { return s.store.MessageByID(ctx, id) }, change)
+}
+
+func (s *Service) changeMessage(ctx context.Context, convID string, load func() (*Message, error), change func(m *Message, now time.Time) (bool, error)) (*Message, bool, error) {
 	defer s.convLocks.Lock(convID)()
-	m, err := s.store.MessageByClientID(ctx, convID, clientID)
+	m, err := load()
+	if err == nil && m.ConversationID != convID {
+		err = fmt.Errorf("message %s of another conversation: %w", m.ID, ErrNotFound)
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -191,11 +191,7 @@ func (s *Service) markUnreachable(ctx context.Context, convID, reason string) er
 
 // setDelivery changes the delivery state of j's message and tells agents.
 func (s *Service) setDelivery(ctx context.Context, j *DeliveryJob, set func(m *Message, now time.Time)) error {
-	m, err := s.store.MessageByID(ctx, j.ID)
-	if err != nil {
-		return err
-	}
-	_, _, err = s.updateMessage(ctx, m.ConversationID, m.ClientID, func(m *Message, now time.Time) (bool, error) {
+	_, _, err := s.updateMessageByID(ctx, j.ConversationID, j.ID, func(m *Message, now time.Time) (bool, error) {
 		set(m, now)
 		return true, nil
 	})
@@ -230,7 +226,7 @@ func (s *Service) RetryDelivery(ctx context.Context, a Actor, convID, messageID 
 	if err := s.store.QueueDelivery(ctx, j); err != nil && !errors.Is(err, errDuplicateKey) {
 		return nil, err
 	}
-	m, _, err = s.updateMessage(ctx, convID, m.ClientID, func(m *Message, _ time.Time) (bool, error) {
+	m, _, err = s.updateMessageByID(ctx, convID, m.ID, func(m *Message, _ time.Time) (bool, error) {
 		m.Delivery = &Delivery{State: DeliveryPending, Attempts: m.Delivery.Attempts}
 		return true, nil
 	})
@@ -260,7 +256,7 @@ func (s *Service) MailBounced(ctx context.Context, messageID, reason string) (bo
 	if reason == "" {
 		reason = "the mail bounced"
 	}
-	_, _, err = s.updateMessage(ctx, m.ConversationID, m.ClientID, func(m *Message, _ time.Time) (bool, error) {
+	_, _, err = s.updateMessageByID(ctx, m.ConversationID, m.ID, func(m *Message, _ time.Time) (bool, error) {
 		attempts := 1
 		if m.Delivery != nil {
 			attempts = m.Delivery.Attempts
@@ -269,17 +265,4 @@ func (s *Service) MailBounced(ctx context.Context, messageID, reason string) (bo
 		return true, nil
 	})
 	return err == nil, err
-}
-
-// MailHTML is an e-mail message of a conversation the actor sees, with
-// its sanitised HTML.
-func (s *Service) MailHTML(ctx context.Context, a Actor, convID, messageID string) (*Message, error) {
-	if _, err := s.loadConversation(ctx, a, convID); err != nil {
-		return nil, err
-	}
-	m, err := s.store.MessageByID(ctx, messageID)
-	if errors.Is(err, ErrNotFound) || (err == nil && (m.ConversationID != convID || m.Email == nil || m.Email.HTML == "")) {
-		return nil, fmt.Errorf("HTML of message %s: %w", messageID, ErrNotFound)
-	}
-	return m, err
 }

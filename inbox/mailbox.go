@@ -86,7 +86,7 @@ func (s *Service) checkMailServer(field string, srv *MailServer, ports [3]int, r
 		}
 	case "tls", "starttls":
 	case "none":
-		if !s.allowPlainMail && !loopbackHost(srv.Host) {
+		if !s.allowPlainMail && !LoopbackHost(srv.Host) {
 			return invalid(field+".security", "none is allowed only for a server on this machine; use tls or starttls")
 		}
 	default:
@@ -107,8 +107,8 @@ func (s *Service) checkMailServer(field string, srv *MailServer, ports [3]int, r
 	return nil
 }
 
-// loopbackHost reports whether host is this machine.
-func loopbackHost(host string) bool {
+// LoopbackHost reports whether host is this machine.
+func LoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

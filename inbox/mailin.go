@@ -283,3 +283,16 @@ func (s *Service) mailContact(ctx context.Context, email, name string) (*Contact
 	}
 	return ct, nil
 }
+
+// MailHTML is an e-mail message of a conversation the actor sees, with
+// its sanitised HTML.
+func (s *Service) MailHTML(ctx context.Context, a Actor, convID, messageID string) (*Message, error) {
+	if _, err := s.loadConversation(ctx, a, convID); err != nil {
+		return nil, err
+	}
+	m, err := s.store.MessageByID(ctx, messageID)
+	if errors.Is(err, ErrNotFound) || (err == nil && (m.ConversationID != convID || m.Email == nil || m.Email.HTML == "")) {
+		return nil, fmt.Errorf("HTML of message %s: %w", messageID, ErrNotFound)
+	}
+	return m, err
+}

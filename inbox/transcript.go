@@ -126,7 +126,7 @@ func (s *Service) MailAbsentVisitor(ctx context.Context, convID, messageID strin
 		}
 		return err
 	}
-	_, _, err = s.updateMessage(ctx, convID, m.ClientID, func(m *Message, _ time.Time) (bool, error) {
+	_, _, err = s.updateMessageByID(ctx, convID, m.ID, func(m *Message, _ time.Time) (bool, error) {
 		m.Delivery = &Delivery{State: DeliveryPending}
 		m.Email = &MailMeta{Subject: fmt.Sprintf(absentSubject[lineLanguage(ctx, s, c)], l.Name)}
 		return true, nil

@@ -2,14 +2,12 @@ package email
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/connectors/email/mailparse"
 	"github.com/switchboard-chat/switchboard/connectors/linework"
 	"github.com/switchboard-chat/switchboard/inbox"
-	"github.com/switchboard-chat/switchboard/inbox/files"
 	"github.com/switchboard-chat/switchboard/inbox/lease"
 )
 
@@ -29,24 +27,14 @@ type Store interface {
 	SetCursor(ctx context.Context, key, value string) error
 }
 
-// Files stores what customers attach and reads what agents attach
-// (files.Store).
-type Files interface {
-	Put(ctx context.Context, owner, name, contentType string, r io.Reader) (inbox.Attachment, error)
-	Open(ctx context.Context, id string) (io.ReadCloser, *files.Meta, error)
-}
+// Files stores and reads attachments (files.Store).
+type Files = linework.Files
 
 // Counters count a mailbox's work, per line (the gateway's /metrics); nil
 // fields count nothing.
 type Counters struct {
 	Fetched, Duplicates, Loops, Bounces, Sent, Failures func(line string)
 	LeaseHeld                                           func(lease string, held bool)
-}
-
-func count(f func(string), line string) {
-	if f != nil {
-		f(line)
-	}
 }
 
 // Config tunes the mailbox workers; every field is a named setting.

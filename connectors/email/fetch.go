@@ -259,13 +259,13 @@ func (b *mailbox) take(ctx context.Context, raw []byte, uid imap.UID) error {
 		b.c.log.Warn("email: skipped a mail that cannot be read", "line", b.lineID, "uid", uid, "err", err)
 		return nil
 	}
-	count(b.c.count.Fetched, b.lineID)
+	linework.Count(b.c.count.Fetched, b.lineID)
 	if m.Bounce != nil && !m.Bounce.Permanent {
 		b.c.log.Info("email: a delivery delay notice; the reply stays sent", "line", b.lineID, "uid", uid, "original", m.Bounce.OriginalMessageID)
 		return nil
 	}
 	if m.Bounce != nil {
-		count(b.c.count.Bounces, b.lineID)
+		linework.Count(b.c.count.Bounces, b.lineID)
 		id := inbox.MessageOfMailID(m.Bounce.OriginalMessageID)
 		reason := strings.TrimSpace(m.Bounce.Status + " " + m.Bounce.Reason)
 		if ok, err := b.c.inbox.MailBounced(ctx, id, reason); err != nil {
@@ -276,7 +276,7 @@ func (b *mailbox) take(ctx context.Context, raw []byte, uid imap.UID) error {
 		return nil
 	}
 	if m.IsAutomatic() {
-		count(b.c.count.Loops, b.lineID)
+		linework.Count(b.c.count.Loops, b.lineID)
 		b.c.log.Info("email: automatic mail not shown as the customer's", "line", b.lineID, "uid", uid, "why", m.Auto, "from", m.From.Email)
 		return nil
 	}
@@ -298,7 +298,7 @@ func (b *mailbox) take(ctx context.Context, raw []byte, uid imap.UID) error {
 	case err != nil:
 		return err
 	case dup:
-		count(b.c.count.Duplicates, b.lineID)
+		linework.Count(b.c.count.Duplicates, b.lineID)
 	}
 	return nil
 }

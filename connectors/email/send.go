@@ -69,7 +69,7 @@ func (b *mailbox) deliver(ctx context.Context, j *inbox.DeliveryJob) bool {
 	}
 	err = b.smtpSend(ctx, ct.Email, raw)
 	if err == nil {
-		count(b.c.count.Sent, b.lineID)
+		linework.Count(b.c.count.Sent, b.lineID)
 		if err := b.c.inbox.DeliverySent(ctx, j); err != nil {
 			b.c.log.Error("email: mark reply sent", "line", b.lineID, "message", j.ID, "err", err)
 			return false
@@ -95,7 +95,7 @@ func (b *mailbox) deliver(ctx context.Context, j *inbox.DeliveryJob) bool {
 }
 
 func (b *mailbox) fail(ctx context.Context, j *inbox.DeliveryJob, reason string) bool {
-	count(b.c.count.Failures, b.lineID)
+	linework.Count(b.c.count.Failures, b.lineID)
 	b.c.log.Warn("email: reply failed", "line", b.lineID, "message", j.ID, "reason", reason)
 	if err := b.c.inbox.DeliveryFailed(ctx, j, reason, false); err != nil {
 		b.c.log.Error("email: record failure", "line", b.lineID, "message", j.ID, "err", err)

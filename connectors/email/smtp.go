@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/inbox"
 )
 
 // Sender sends plain-text mail through one SMTP server, given as a URL:
@@ -53,15 +55,6 @@ func redact(raw string) string {
 	return raw
 }
 
-// loopback reports whether host is this machine.
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Send delivers one plain-text message to one address.
 func (s *Sender) Send(ctx context.Context, to, subject, body string) error {
 	rcpt, err := mail.ParseAddress(to)
@@ -94,7 +87,7 @@ func (s *Sender) Send(ctx context.Context, to, subject, body string) error {
 			if err := c.StartTLS(tlsConf); err != nil {
 				return fmt.Errorf("email: STARTTLS with %s: %w", s.u.Host, err)
 			}
-		} else if !loopback(host) {
+		} else if !inbox.LoopbackHost(host) {
 			return fmt.Errorf("email: %s offers no STARTTLS; refusing to send in the clear", s.u.Host)
 		}
 	}

@@ -7,12 +7,14 @@ package linework
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/inbox"
+	"github.com/switchboard-chat/switchboard/inbox/files"
 	"github.com/switchboard-chat/switchboard/inbox/lease"
 )
 
@@ -146,6 +148,20 @@ func (w *Waker) Wait(ctx context.Context, key string, d time.Duration) bool {
 	case <-t.C:
 	}
 	return true
+}
+
+// Files stores what customers send and reads what agents attach
+// (files.Store).
+type Files interface {
+	Put(ctx context.Context, owner, name, contentType string, r io.Reader) (inbox.Attachment, error)
+	Open(ctx context.Context, id string) (io.ReadCloser, *files.Meta, error)
+}
+
+// Count calls a counter of the gateway's /metrics; a nil one counts nothing.
+func Count(f func(line string), line string) {
+	if f != nil {
+		f(line)
+	}
 }
 
 // Jitter spreads d by ±50 %.

@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/switchboard-chat/switchboard/connectors/linework"
 	"github.com/switchboard-chat/switchboard/inbox"
-	"github.com/switchboard-chat/switchboard/inbox/files"
 	"github.com/switchboard-chat/switchboard/inbox/lease"
 )
 
@@ -35,12 +33,8 @@ type Store interface {
 	DoneChannelUpdate(ctx context.Context, id string) error
 }
 
-// Files stores what customers send and reads what agents attach
-// (files.Store).
-type Files interface {
-	Put(ctx context.Context, owner, name, contentType string, r io.Reader) (inbox.Attachment, error)
-	Open(ctx context.Context, id string) (io.ReadCloser, *files.Meta, error)
-}
+// Files stores and reads attachments (files.Store).
+type Files = linework.Files
 
 // Counters count what the connector does, per line (the gateway's
 // /metrics); nil fields count nothing.
@@ -48,12 +42,6 @@ type Counters struct {
 	Updates, Duplicates, Sent, Retries, FloodWaits, Failures func(line string)
 	// LeaseHeld is told when this node takes (true) or loses a bot's lease.
 	LeaseHeld func(lease string, held bool)
-}
-
-func count(f func(string), line string) {
-	if f != nil {
-		f(line)
-	}
 }
 
 // Config tunes the connector; every field is a named setting.

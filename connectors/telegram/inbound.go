@@ -75,9 +75,9 @@ func (c *Connector) keep(ctx context.Context, lineID string, raw []byte) (inbox.
 	if err != nil {
 		return cu, false, err
 	}
-	count(c.count.Updates, lineID)
+	linework.Count(c.count.Updates, lineID)
 	if !kept {
-		count(c.count.Duplicates, lineID)
+		linework.Count(c.count.Duplicates, lineID)
 	}
 	c.wake.w.Poke("in:" + lineID)
 	return cu, kept, nil
@@ -290,7 +290,7 @@ func (b *bot) handle(ctx context.Context, u *inbox.ChannelUpdate) error {
 	case err != nil:
 		return err
 	case dup:
-		count(b.c.count.Duplicates, b.lineID)
+		linework.Count(b.c.count.Duplicates, b.lineID)
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func (b *bot) deliver(ctx context.Context, j *inbox.DeliveryJob) linework.Outcom
 			}
 		}
 	}
-	count(b.c.count.Sent, line) // Telegram has it, whatever the marking below does
+	linework.Count(b.c.count.Sent, line) // Telegram has it, whatever the marking below does
 	if err := b.c.inbox.DeliverySent(ctx, j); err != nil {
 		b.c.log.Error("telegram: mark reply sent", "line", line, "message", j.ID, "err", err)
 		return linework.Later
@@ -189,7 +189,7 @@ func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) linew
 	case isAPI && ae.Code == 429:
 		wait := time.Duration(max(ae.RetryAfter, 1)) * time.Second
 		b.pausedUntil = time.Now().Add(wait)
-		count(b.c.count.FloodWaits, line)
+		linework.Count(b.c.count.FloodWaits, line)
 		b.c.log.Warn("telegram: flood limit; pausing the bot", "line", line, "retry_after", ae.RetryAfter)
 		j.ClaimedBy, j.ClaimUntil = "", time.Time{}
 		if err := b.c.inbox.DeliveryProgress(ctx, j); err != nil {
@@ -209,7 +209,7 @@ func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) linew
 		b.fail(ctx, j, reason, false)
 		return linework.Done
 	}
-	count(b.c.count.Retries, line)
+	linework.Count(b.c.count.Retries, line)
 	next := time.Now().Add(backoff(j.Attempts + 1))
 	b.c.log.Warn("telegram: reply not sent; trying again", "line", line, "message", j.ID, "attempt", j.Attempts+1, "next", next, "err", err)
 	if err := b.c.inbox.DeliveryRetry(ctx, j, reason, next); err != nil {
@@ -219,7 +219,7 @@ func (b *bot) failed(ctx context.Context, j *inbox.DeliveryJob, err error) linew
 }
 
 func (b *bot) fail(ctx context.Context, j *inbox.DeliveryJob, reason string, unreachable bool) {
-	count(b.c.count.Failures, b.lineID)
+	linework.Count(b.c.count.Failures, b.lineID)
 	b.c.log.Warn("telegram: reply failed", "line", b.lineID, "message", j.ID, "reason", reason)
 	if err := b.c.inbox.DeliveryFailed(ctx, j, reason, unreachable); err != nil {
 		b.c.log.Error("telegram: record failure", "line", b.lineID, "message", j.ID, "err", err)
