@@ -172,7 +172,11 @@ export class Workspace {
     try {
       const res = await api.retry(m.conversationId || id, m.id);
       const msg = res && res.message && res.message.id ? res.message : res;
-      if (msg && msg.id && this.openId === id) this.view.updateMessage(msg);
+      // The reply may be sent (and its event shown) before this answer
+      // arrives: an answer older than what is shown does not undo it.
+      const shown = msg && msg.id ? this.view.shown.get(msg.id) : null;
+      const moved = shown && shown.delivery && shown.delivery.state !== 'failed';
+      if (msg && msg.id && this.openId === id && !moved) this.view.updateMessage(msg);
     } catch (e) {
       this.toast(errorText(e));
     }
