@@ -86,6 +86,8 @@ type Service struct {
 	visitorLocks keyed.Mutex
 	// dummyHash makes a login for an unknown e-mail cost as much as a real one.
 	dummyHash []byte
+	// reports keeps recent statistics reports (stats_cache.go).
+	reports reportCache
 }
 
 // NewService builds the service over a connected store.
@@ -133,6 +135,7 @@ func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Milliseco
 // publish sends an event; a failure is logged, not returned, because the
 // change it reports is already stored.
 func (s *Service) publish(ctx context.Context, ev Event) {
+	s.reports.changed()
 	ev.ID = newID()
 	if ev.At.IsZero() {
 		ev.At = s.Now()

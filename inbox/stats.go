@@ -254,6 +254,17 @@ func (s *Service) Report(ctx context.Context, a Actor, q ReportQuery) (*Report, 
 		}
 		scope, q.AgentIDs = ScopeOwn, []string{a.AgentID}
 	}
+	owner := "" // staff share everyone's reports
+	if scope == ScopeOwn {
+		owner = a.AgentID
+	}
+	return s.reports.get(ctx, reportKey(scope, owner, q), s.Now(), s.store.Revision(), func(ctx context.Context) (*Report, error) {
+		return s.computeReport(ctx, q, p, scope)
+	})
+}
+
+// computeReport makes a report of a checked query for a scope.
+func (s *Service) computeReport(ctx context.Context, q ReportQuery, p *period, scope ReportScope) (*Report, error) {
 	f := StatsFilter{From: p.start, To: p.end, LineIDs: q.LineIDs, Channels: q.Channels, AgentIDs: q.AgentIDs, GroupIDs: q.GroupIDs}
 	rows, err := s.store.StatsConversations(ctx, f)
 	if err != nil {

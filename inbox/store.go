@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -81,6 +82,8 @@ type Store struct {
 	// presenceLog is the statistics' copy of the presence history, in
 	// exclusive mode only (store_stats.go).
 	presenceLog presenceCopy
+	// revision counts writes to agents and the presence history (Revision).
+	revision atomic.Uint64
 }
 
 // StoreOptions tune a Store to its server.

@@ -24,6 +24,7 @@ func (s *Store) RecordPresence(ctx context.Context, p *PresenceChange) error {
 	if _, err := s.presence.InsertOne(ctx, p); err != nil {
 		return fmt.Errorf("store: record presence of %s: %w", p.AgentID, err)
 	}
+	s.revision.Add(1)
 	if s.exclusive {
 		s.rememberPresence(*p)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -42,6 +43,23 @@ type workingSet struct {
 	// took, for the log and the benchmark.
 	warmed     int
 	warmedTook time.Duration
+	// rev counts the changes made to the set (Store.Revision).
+	rev atomic.Uint64
+}
+
+// Revision counts the changes this process has made to conversations,
+// agents and the presence history: equal revisions mean the same data,
+// as far as this process knows (on a shared store, other nodes' changes
+// are not counted). The statistics' report cache uses it.
+func (s *Store) Revision() uint64 {
+	n := s.revision.Load()
+	if s.ws != nil {
+		n += s.ws.rev.Load()
+	}
+	s.agentsCache.mu.Lock()
+	n += s.agentsCache.gen
+	s.agentsCache.mu.Unlock()
+	return n
 }
 
 // WarmUp fills the working set from the store (exclusive mode only; on a
@@ -149,6 +167,7 @@ func (w *workingSet) add(c *Conversation) error {
 	}
 	w.convs[c.ID] = n
 	w.noteLatest(n)
+	w.rev.Add(1)
 	return nil
 }
 
@@ -206,6 +225,7 @@ func (w *workingSet) isBlocked(contactID string) bool {
 func (w *workingSet) remove(ids ...string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.rev.Add(1)
 	for _, id := range ids {
 		c, ok := w.convs[id]
 		if !ok {
@@ -223,6 +243,7 @@ func (w *workingSet) remove(ids ...string) {
 func (w *workingSet) change(match func(*Conversation) bool, fn func(*Conversation)) map[string]int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.rev.Add(1)
 	changed := map[string]int64{}
 	for id, c := range w.convs {
 		if match(c) {
@@ -253,6 +274,7 @@ func (w *workingSet) replace(c *Conversation, readVersion int64) (bool, error) {
 		w.recomputeLatest(latestKey(old.ContactID, old.LineID, old.Channel)) // moved to another line
 	}
 	w.noteLatest(n)
+	w.rev.Add(1)
 	return true, nil
 }
 

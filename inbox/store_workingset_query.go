@@ -14,6 +14,15 @@ import (
 // ConversationFilter.query and the store's sort give
 // (TestWorkingSetListsAsTheStore holds them to the same answers).
 
+// Column is the timing column col ("waitingForAnswer", …, TimingColumns)
+// in milliseconds; nil when unset or not a timing column.
+func (t *Timings) Column(col string) *int64 {
+	if p, ok := t.fields()[col+"Ms"]; ok {
+		return *p
+	}
+	return nil
+}
+
 // fields lists the timing columns by stored name, "timings.<name>".
 func (t *Timings) fields() map[string]**int64 {
 	return map[string]**int64{
@@ -25,8 +34,9 @@ func (t *Timings) fields() map[string]**int64 {
 	}
 }
 
-// date is the date column col ("created", "queued", …); nil when unset.
-func (d *Dates) date(col string) *time.Time {
+// Column is the date column col ("created", "queued", …, DateColumns);
+// nil when unset or not a date column.
+func (d *Dates) Column(col string) *time.Time {
 	switch col {
 	case "created":
 		return &d.Created
@@ -113,7 +123,7 @@ func valueOf(c *Conversation, field string) sortValue {
 		return sortValue{n: c.MissedAt.UnixMilli()}
 	}
 	if col, ok := strings.CutPrefix(field, "dates."); ok {
-		if t := c.Dates.date(col); t != nil {
+		if t := c.Dates.Column(col); t != nil {
 			return sortValue{n: t.UnixMilli()}
 		}
 		return sortValue{empty: true}
@@ -201,7 +211,7 @@ func (f *ConversationFilter) matcher(a Actor, queue []string, seesAll bool) func
 			}
 		}
 		for _, d := range dates {
-			t := c.Dates.date(d.col)
+			t := c.Dates.Column(d.col)
 			if t == nil {
 				return false
 			}
@@ -218,6 +228,29 @@ func (f *ConversationFilter) matcher(a Actor, queue []string, seesAll bool) func
 // beyond it every match is sorted.
 const maxPartialSort = 2048
 
+// sortRow is a conversation with its value in the column sorted on.
+type sortRow struct {
+	v sortValue
+	c *Conversation
+}
+
+// listOrder orders rows as the list does: values set before empty ones
+// (whatever the direction), then by value, then by number, each in dir.
+func listOrder(dir int) func(a, b sortRow) int {
+	return func(a, b sortRow) int {
+		if a.v.empty != b.v.empty {
+			if a.v.empty {
+				return 1
+			}
+			return -1
+		}
+		if c := a.v.compare(b.v); c != 0 {
+			return c * dir
+		}
+		return cmp.Compare(a.c.Number, b.c.Number) * dir
+	}
+}
+
 // listConversations answers ListConversations from the working set.
 func (w *workingSet) listConversations(f ConversationFilter, match func(*Conversation) bool, limit int) ([]Conversation, int64, error) {
 	field, dir := "number", -1
@@ -231,24 +264,8 @@ func (w *workingSet) listConversations(f ConversationFilter, match func(*Convers
 			return nil, 0, invalid("sort", "unknown column %q", col)
 		}
 	}
-	type row struct {
-		v sortValue
-		c *Conversation
-	}
-	// before orders the page: values set before empty ones (whatever the
-	// direction), then by value, then by number, each in the direction.
-	before := func(a, b row) int {
-		if a.v.empty != b.v.empty {
-			if a.v.empty {
-				return 1
-			}
-			return -1
-		}
-		if c := a.v.compare(b.v); c != 0 {
-			return c * dir
-		}
-		return cmp.Compare(a.c.Number, b.c.Number) * dir
-	}
+	type row = sortRow
+	before := listOrder(dir)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if limit <= 0 { // as the store's limit 0: no limit

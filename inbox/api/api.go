@@ -65,6 +65,8 @@ type API struct {
 	presence *presence
 	// publicOrigin is scheme://host of PublicURL, lower case, or "".
 	publicOrigin string
+	// exports lets each agent run one export at a time (export.go).
+	exports exportGate
 }
 
 // New builds the API over the inbox service.
@@ -90,7 +92,7 @@ func New(svc *inbox.Service, cfg Config, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &API{svc: svc, cfg: cfg, log: log, publicOrigin: originOf(cfg.PublicURL)}
+	a := &API{exports: exportGate{max: ExportsAtOnce, running: map[string]bool{}}, svc: svc, cfg: cfg, log: log, publicOrigin: originOf(cfg.PublicURL)}
 	a.presence = newPresence(svc, cfg.PresenceGrace, log)
 	a.throttle = newThrottle(throttleConfig{
 		window: cfg.LoginWindow, now: svc.Now,
@@ -175,6 +177,10 @@ func (a *API) Mount(r fiber.Router) {
 
 	v1.Get("/stats", a.stats)
 	v1.Get("/stats.csv", a.statsCSV)
+	v1.Get("/stats/agents.csv", a.statsAgentsCSV)
+	v1.Get("/stats/charts/:chart", a.statsChart)
+	v1.Get("/conversations.csv", a.exportCSV)
+	v1.Get("/conversations.xlsx", a.exportXLSX)
 	a.mountWindow(v1)
 	a.mountSettings(v1)
 	a.mountPrefs(v1)

@@ -78,35 +78,60 @@ func parseStatsQuery(raw string) (inbox.ReportQuery, error) {
 // seconds, an empty cell where there is no value. The body is written as
 // it is sent.
 func (a *API) statsCSV(c *fiber.Ctx) error {
+	return a.reportCSV(c, "stats", statsColumns, func(r *inbox.Report) [][]string {
+		rows := make([][]string, 0, len(r.Series))
+		for _, b := range r.Series {
+			rows = append(rows, statsRow(b))
+		}
+		return rows
+	})
+}
+
+// statsAgentsCSV is GET /api/v1/stats/agents.csv: the report's per-agent
+// figures, one row per agent listed (an agent's own report: theirs only).
+func (a *API) statsAgentsCSV(c *fiber.Ctx) error {
+	return a.reportCSV(c, "agents", agentColumns, func(r *inbox.Report) [][]string {
+		rows := make([][]string, 0, len(r.Agents))
+		for _, st := range r.Agents {
+			rows = append(rows, agentRow(st))
+		}
+		return rows
+	})
+}
+
+// reportCSV answers a CSV of a report's rows, named
+// switchboard-<name>-<from>-<to>.csv.
+func (a *API) reportCSV(c *fiber.Ctx, name string, columns [][4]string, rows func(*inbox.Report) [][]string) error {
 	r, err := a.report(c)
 	if err != nil {
 		return a.fail(c, err)
 	}
-	lang := who(c).agent.Language
+	header := headerIn(columns, who(c).agent.Language)
+	body := rows(r)
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="switchboard-stats-`+r.From+`-`+r.To+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="switchboard-`+name+`-`+r.From+`-`+r.To+`.csv"`)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		if err := writeStatsCSV(w, r, lang); err != nil {
-			a.log.Warn("statistics CSV not sent whole", "err", err)
+		if err := writeCSV(w, header, body); err != nil {
+			a.log.Warn("statistics CSV not sent whole", "name", name, "err", err)
 		}
 	})
 	return nil
 }
 
-// writeStatsCSV writes the series: a UTF-8 byte-order mark (so that
-// spreadsheets read umlauts and Cyrillic right), the header row, a row
-// per bucket, CRLF line ends.
-func writeStatsCSV(w *bufio.Writer, r *inbox.Report, lang string) error {
+// writeCSV writes a spreadsheet-ready CSV: a UTF-8 byte-order mark (so
+// that spreadsheets read umlauts and Cyrillic right), the header row, the
+// rows, every cell made safe (safeCell), CRLF line ends.
+func writeCSV(w *bufio.Writer, header []string, rows [][]string) error {
 	if _, err := w.WriteString("\ufeff"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(safeCells(statsHeader(lang))); err != nil {
+	if err := cw.Write(safeCells(header)); err != nil {
 		return err
 	}
-	for _, b := range r.Series {
-		if err := cw.Write(safeCells(statsRow(b))); err != nil {
+	for _, row := range rows {
+		if err := cw.Write(safeCells(row)); err != nil {
 			return err
 		}
 		cw.Flush() // a row at a time to the connection's buffer
@@ -147,28 +172,56 @@ var statsColumns = [][4]string{
 	{"Client rating, average", "Kundenbewertung, Durchschnitt", "Ocena klienta, średnio", "Оценка клиента, в среднем"},
 }
 
-// statsHeader is the header row in lang (English for any other).
-func statsHeader(lang string) []string {
+// headerIn is a header row of columns in lang (English for any other).
+func headerIn(columns [][4]string, lang string) []string {
 	i := slices.Index([]string{"en", "de", "pl", "ru"}, lang)
 	if i < 0 {
 		i = 0
 	}
-	out := make([]string, len(statsColumns))
-	for j, c := range statsColumns {
+	out := make([]string, len(columns))
+	for j, c := range columns {
 		out[j] = c[i]
 	}
 	return out
 }
 
+// agentColumns are the per-agent CSV's columns: en, de, pl, ru.
+var agentColumns = [][4]string{
+	{"Agent", "Mitarbeiter", "Konsultant", "Оператор"},
+	{"Conversations handled", "Bearbeitete Konversationen", "Obsłużone rozmowy", "Обработано диалогов"},
+	{"Agent answered", "Mitarbeiter hat geantwortet", "Operator odpowiedział", "Оператор ответил"},
+	{"Missed", "Verpasst", "Nieodebrane", "Пропущенные"},
+	{"First reaction time, average (s)", "Ursprüngliche Reaktionszeit, Durchschnitt (s)", "Czas początkowej reakcji, średnio (s)", "Время ответа на первое сообщение, в среднем (с)"},
+	{"Client ratings", "Kundenbewertungen", "Oceny klientów", "Оценки клиентов"},
+	{"Client rating, average", "Kundenbewertung, Durchschnitt", "Ocena klienta, średnio", "Оценка клиента, в среднем"},
+	{"Online (s)", "Online (s)", "Online (s)", "В сети (с)"},
+	{"Invisible (s)", "Unsichtbar (s)", "Niewidoczny (s)", "Невидимый (с)"},
+	{"Offline (s)", "Offline (s)", "Offline (s)", "Не в сети (с)"},
+}
+
+// agentRow is an agent's row, in agentColumns' order.
+func agentRow(st inbox.AgentStats) []string {
+	secs := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	return []string{
+		st.Name, num(st.Handled), num(st.Answered), num(st.Missed), optional(st.FirstReactionAverage),
+		num(st.ClientRating.Count), optional(st.ClientRating.Average),
+		secs(st.Presence.Online), secs(st.Presence.Invisible), secs(st.Presence.Offline),
+	}
+}
+
+func num(v int64) string { return strconv.FormatInt(v, 10) }
+
+// optional is a figure, or an empty cell when there is none.
+func optional(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
 // statsRow is a bucket's row, in statsColumns' order.
 func statsRow(b inbox.ReportBucket) []string {
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	f := func(v *float64) string {
-		if v == nil {
-			return ""
-		}
-		return strconv.FormatFloat(*v, 'f', -1, 64)
-	}
+	n, f := num, optional
 	c, av := b.Conversations, b.Averages
 	return []string{
 		b.Start, n(c.New), n(c.Incoming), n(c.Outgoing),

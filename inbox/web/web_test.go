@@ -150,8 +150,8 @@ var (
 func TestEveryStringInFourLanguages(t *testing.T) {
 	files := jsFiles(t)
 	keys := map[string]bool{}
-	// i18n.js merges the sections' tables (i18n-settings.js, i18n-table.js) into its own.
-	for _, table := range []string{"i18n.js", "i18n-settings.js", "i18n-table.js"} {
+	// i18n.js merges the sections' tables (i18n-settings.js, i18n-table.js, i18n-stats.js) into its own.
+	for _, table := range []string{"i18n.js", "i18n-settings.js", "i18n-table.js", "i18n-stats.js"} {
 		src, ok := files[filepath.Join("assets", table)]
 		if !ok {
 			t.Fatalf("assets/%s is missing", table)
@@ -187,6 +187,9 @@ func TestEveryStringInFourLanguages(t *testing.T) {
 	}
 	if i18n := files[filepath.Join("assets", "i18n.js")]; !strings.Contains(i18n, "from './i18n-table.js'") || !strings.Contains(i18n, "Object.assign(S, TABLE)") {
 		t.Error("i18n.js does not merge i18n-table.js into its table")
+	}
+	if i18n := files[filepath.Join("assets", "i18n.js")]; !strings.Contains(i18n, "from './i18n-stats.js'") || !strings.Contains(i18n, "Object.assign(S, STATS)") {
+		t.Error("i18n.js does not merge i18n-stats.js into its table")
 	}
 	if len(keys) < 50 {
 		t.Fatalf("found only %d strings in i18n.js; is the format still one key a line?", len(keys))

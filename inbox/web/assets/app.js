@@ -11,6 +11,7 @@ import { renderLogin } from './views/login.js';
 import { Workspace } from './views/workspace.js';
 import { ConversationTable } from './views/table.js';
 import { Settings } from './views/settings.js';
+import { StatsView } from './views/stats.js';
 import { setNotifyPrefs } from './notify.js';
 import { Activity } from './activity.js';
 import { AwayNotice } from './views/away.js';
@@ -148,15 +149,17 @@ async function start(me) {
   s.tabs = {
     workspace: h('a', { href: '#/', class: 'tab', role: 'tab', testid: 'tab-workspace' }, t('tab.workspace')),
     conversations: h('a', { href: '#/conversations', class: 'tab', role: 'tab', testid: 'tab-conversations' }, t('tab.conversations')),
+    stats: h('a', { href: '#/stats', class: 'tab', role: 'tab', testid: 'tab-stats' }, t('stats.tab')),
     settings: h('a', { href: '#/settings', class: 'tab', role: 'tab', testid: 'tab-settings' }, t('tab.settings')),
   };
   setNotifyPrefs(agent.notifications);
   s.settings = new Settings({ me: agent, toast });
+  s.stats = new StatsView({ me: agent, names });
   s.main = h('main', { class: 'main' });
   replace(root,
     h('header', { class: 'topbar' },
       h('h1', { class: 'brand' }, t('app.title')),
-      h('nav', { class: 'tabs', role: 'tablist' }, s.tabs.workspace, s.tabs.conversations, s.tabs.settings),
+      h('nav', { class: 'tabs', role: 'tablist' }, s.tabs.workspace, s.tabs.conversations, s.tabs.stats, s.tabs.settings),
       h('span', { class: 'spacer' }),
       h('span', { class: 'me' }, agent.name),
       h('span', { class: ['presence-dot', 'p-' + agent.presence] }), s.presence, lang,
@@ -191,15 +194,20 @@ async function refreshMe(s) {
 
 function route(s) {
   const hash = location.hash || '#/';
-  const tab = hash.startsWith('#/settings') ? 'settings' : hash.startsWith('#/conversations') ? 'conversations' : 'workspace';
+  const tab = hash.startsWith('#/settings') ? 'settings' : hash.startsWith('#/conversations') ? 'conversations'
+    : hash.startsWith('#/stats') ? 'stats' : 'workspace';
   const switched = s.tab !== tab;
   s.tab = tab;
   for (const [name, el] of Object.entries(s.tabs)) {
     el.classList.toggle('active', name === tab);
     el.setAttribute('aria-selected', String(name === tab));
   }
-  if (switched) replace(s.main, tab === 'settings' ? s.settings.el : tab === 'conversations' ? s.table.el : s.workspace.el);
+  if (switched) replace(s.main, { settings: s.settings.el, conversations: s.table.el, stats: s.stats.el }[tab] || s.workspace.el);
   if (tab === 'settings') return s.settings.show(hash);
+  if (tab === 'stats') {
+    if (switched) s.stats.show();
+    return;
+  }
   if (tab === 'conversations') {
     if (switched) s.table.load();
     return;

@@ -2,6 +2,7 @@
 // Status and column names follow the product's help articles (seeds).
 import { SETTINGS } from './i18n-settings.js';
 import { TABLE } from './i18n-table.js';
+import { STATS } from './i18n-stats.js';
 
 const LANGS = ['en', 'de', 'pl', 'ru'];
 
@@ -240,6 +241,7 @@ const S = {
 };
 Object.assign(S, SETTINGS); // the Settings section's strings (i18n-settings.js)
 Object.assign(S, TABLE); // the conversation table's strings (i18n-table.js)
+Object.assign(S, STATS); // the Statistics tab's and the table's export strings (i18n-stats.js)
 
 let current = 0;
 

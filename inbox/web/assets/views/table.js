@@ -9,6 +9,7 @@ import { h, replace, statusText, isActive } from './dom.js';
 import { catalogue, cleanColumns, ColumnChooser, DATES, DEFAULT_COLUMNS } from './table-columns.js';
 import { confirmDialog, historyDialog } from './table-dialogs.js';
 import { problem } from './format.js';
+import { ExportLinks } from './table-export.js';
 
 const PAGE = 50;
 const STATUSES = ['new', 'queued', 'accepted', 'waiting', 'waiting_again', 'answered', 'closing', 'closed', 'spam'];
@@ -36,6 +37,7 @@ export class ConversationTable {
     this.contacts = new Map(); // contact id → contact (null: unknown), for the CRM column
     this.seq = 0; // the latest list request; older answers are dropped
     this.chooser = new ColumnChooser((cols) => this.setColumns(cols));
+    this.exporter = new ExportLinks(); // "Export CSV" / "Export Excel" of the filtered list (views/table-export.js)
     this.filtersEl = h('form', { class: 'filters', testid: 'table-filters', onSubmit: (e) => { e.preventDefault(); this.applyFilters(); } });
     this.bulkEl = h('div', { class: 'bulk', testid: 'bulk' });
     this.errorEl = h('p', { class: 'error', role: 'alert', testid: 'table-error', hidden: true });
@@ -47,7 +49,7 @@ export class ConversationTable {
     this.scrollEl = h('div', { class: 'table-scroll', testid: 'table-scroll', role: 'region', tabindex: '0', 'aria-label': t('tab.conversations') }, this.tableEl);
     this.pager = h('div', { class: 'pager' });
     this.el = h('section', { class: 'table-view' }, this.filtersEl,
-      h('div', { class: 'table-tools' }, this.bulkEl, this.chooser.el),
+      h('div', { class: 'table-tools' }, this.bulkEl, h('div', { class: 'table-tools-end' }, this.exporter.el, this.chooser.el)),
       this.errorEl, this.scrollEl, this.emptyEl, this.pager);
     this.drawFilters();
     this.filters = this.readFilters();
@@ -148,6 +150,7 @@ export class ConversationTable {
 
   async fetch(quiet) {
     const seq = ++this.seq;
+    this.exporter.update(this.filters, this.sort);
     await this.prefs;
     try {
       const list = await api.get('/conversations' + query(this.params()));
