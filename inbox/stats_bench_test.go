@@ -18,6 +18,8 @@ import (
 // "year" is the report of the whole year by day (every conversation
 // counts: the target is under 200 ms); "day" is one day's report over the
 // same set, which still visits every conversation of the working set once.
+// Each is computed anew (the reuse of a report within ReportReuse is not
+// what is measured).
 //
 //	go test ./inbox/ -run '^$' -bench BenchmarkReport -benchtime 1x
 func BenchmarkReport(b *testing.B) {
@@ -53,6 +55,7 @@ func BenchmarkReport(b *testing.B) {
 			q := inbox.ReportQuery{From: c.from, To: c.to, TimeZone: "Europe/Berlin", Group: inbox.GroupDay}
 			var total time.Duration
 			for i := 0; i < b.N; i++ {
+				f.clock.Advance(inbox.ReportReuse) // a report computed, not one reused
 				t0 := time.Now()
 				r, err := f.svc.Report(f.ctx, inbox.System, q)
 				total += time.Since(t0)

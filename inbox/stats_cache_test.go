@@ -70,3 +70,61 @@ func TestReportReused(t *testing.T) {
 		t.Error("a report older than ReportReuse was reused")
 	}
 }
+
+// The working set's statistics rows follow every kind of change it takes
+// — a conversation deleted, many changed at once (a group deleted takes
+// itself off its conversations) — as the shared store's query does.
+func TestReportRowsFollowChanges(t *testing.T) {
+	w := newStatsWorld(t)
+	ctx, svc := w.f.ctx, w.f.svc
+	narrow := berlinQuery()
+	narrow.GroupIDs = []string{w.night.ID}
+	before, err := svc.Report(ctx, w.sue, narrow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Conversations.New == 0 {
+		t.Fatal("the night group has no conversations to begin with")
+	}
+	all, err := svc.Report(ctx, w.sue, berlinQuery())
+	if err != nil {
+		t.Fatal(err)
+	}
+	some := w.c["C7"]
+	if err := svc.DeleteConversation(ctx, w.sue, some.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteGroup(ctx, inbox.System, w.night.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.f.store.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := inbox.Connect(ctx, engine.URI(), w.f.store.Database().Name(), inbox.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close(ctx)
+	other := inbox.NewService(shared, inbox.Options{Clock: w.f.clock.Now, PasswordCost: 4})
+	for _, q := range []inbox.ReportQuery{berlinQuery(), narrow} {
+		got, err := svc.Report(ctx, w.sue, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := other.Report(ctx, w.sue, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameReport(t, got, *want)
+	}
+	after, err := svc.Report(ctx, w.sue, berlinQuery())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created := some.Dates.Created; !created.Before(after.Start) && created.Before(after.End) && after.Conversations.New != all.Conversations.New-1 {
+		t.Errorf("after a deletion: %d new, want %d", after.Conversations.New, all.Conversations.New-1)
+	}
+	if r, err := svc.Report(ctx, w.sue, narrow); err != nil || r.Conversations.New != 0 {
+		t.Errorf("the deleted group still has %d conversations (%v)", r.Conversations.New, err)
+	}
+}

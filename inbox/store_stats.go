@@ -92,15 +92,14 @@ func statsRowOf(c *Conversation) StatsRow {
 	}
 }
 
-// matches is the filter as a predicate.
-func (f *StatsFilter) matches(c *Conversation) bool {
-	cr := c.Dates.Created
-	if cr.Before(f.From) || !cr.Before(f.To) {
+// matchesRow is the filter as a predicate of a row.
+func (f *StatsFilter) matchesRow(r *StatsRow) bool {
+	if r.Created.Before(f.From) || !r.Created.Before(f.To) {
 		return false
 	}
 	in := func(vs []string, v string) bool { return len(vs) == 0 || slices.Contains(vs, v) }
-	return in(f.LineIDs, c.LineID) && in(f.AgentIDs, c.AgentID) && in(f.GroupIDs, c.GroupID) &&
-		(len(f.Channels) == 0 || slices.Contains(f.Channels, c.Channel))
+	return in(f.LineIDs, r.LineID) && in(f.AgentIDs, r.AgentID) && in(f.GroupIDs, r.GroupID) &&
+		(len(f.Channels) == 0 || slices.Contains(f.Channels, r.Channel))
 }
 
 // query is the filter as a MongoDB query.
@@ -133,35 +132,21 @@ var statsProjection = bson.M{
 // StatsConversations lists the conversations the filter selects as
 // statistics rows, in no particular order.
 //
-// In exclusive (embedded) mode it reads the working set: under its read
-// lock it visits each conversation once and keeps the matches, then
-// copies their few fields — nothing is decoded or cloned. The working set
-// keeps no index by date (store_workingset.go would have to maintain
-// one), so that visit covers every conversation it holds, one comparison
-// each for those outside the period: about 10 ms for 100,000 here. On a
-// shared MongoDB store it is one query on the dates.created index with a
-// projection of those fields.
+// In exclusive (embedded) mode it reads the working set's statistics rows
+// (store_workingset_stats.go), kept with every change: one pass over a
+// contiguous slice, comparing each row's creation and filters — every
+// conversation held, one comparison each for those outside the period
+// (the rows keep no order by date). On a shared MongoDB store it is one
+// query on the dates.created index with a projection of those fields.
 func (s *Store) StatsConversations(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	w, err := s.working(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if w != nil {
-		// The set never changes a conversation it holds (a change puts a
-		// new copy in its place), so the matches can be read after the lock.
 		w.mu.RLock()
-		var hits []*Conversation
-		for _, c := range w.convs {
-			if f.matches(c) {
-				hits = append(hits, c)
-			}
-		}
-		w.mu.RUnlock()
-		out := make([]StatsRow, len(hits))
-		for i, c := range hits {
-			out[i] = statsRowOf(c)
-		}
-		return out, nil
+		defer w.mu.RUnlock()
+		return w.stats.matching(&f), nil
 	}
 	cur, err := s.conversations.Find(ctx, f.query(), options.Find().SetProjection(statsProjection).SetBatchSize(2000))
 	if err != nil {

@@ -45,6 +45,8 @@ type workingSet struct {
 	warmedTook time.Duration
 	// rev counts the changes made to the set (Store.Revision).
 	rev atomic.Uint64
+	// stats is every conversation's statistics row.
+	stats statsIndex
 }
 
 // Revision counts the changes this process has made to conversations,
@@ -132,6 +134,10 @@ func (s *Store) working(ctx context.Context) (*workingSet, error) {
 	if err := s.setRunClean(ctx, false); err != nil {
 		return nil, fmt.Errorf("working set: %w", err)
 	}
+	w.stats.reset(len(w.convs))
+	for _, c := range w.convs {
+		w.stats.put(c)
+	}
 	w.blocked = make(map[string]bool, len(blocked))
 	for _, b := range blocked {
 		w.blocked[b.ID] = true
@@ -167,6 +173,7 @@ func (w *workingSet) add(c *Conversation) error {
 	}
 	w.convs[c.ID] = n
 	w.noteLatest(n)
+	w.stats.put(n)
 	w.rev.Add(1)
 	return nil
 }
@@ -232,6 +239,7 @@ func (w *workingSet) remove(ids ...string) {
 			continue
 		}
 		delete(w.convs, id)
+		w.stats.drop(id)
 		if k := latestKey(c.ContactID, c.LineID, c.Channel); w.latest[k] == id {
 			w.recomputeLatest(k) // the next highest there, if any, takes its place
 		}
@@ -250,6 +258,7 @@ func (w *workingSet) change(match func(*Conversation) bool, fn func(*Conversatio
 			cp := c.clone()
 			fn(cp)
 			w.convs[id] = cp
+			w.stats.put(cp)
 			changed[id] = cp.Version
 		}
 	}
@@ -274,6 +283,7 @@ func (w *workingSet) replace(c *Conversation, readVersion int64) (bool, error) {
 		w.recomputeLatest(latestKey(old.ContactID, old.LineID, old.Channel)) // moved to another line
 	}
 	w.noteLatest(n)
+	w.stats.put(n)
 	w.rev.Add(1)
 	return true, nil
 }
