@@ -29,6 +29,10 @@ type metrics struct {
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
 	eventsDropped prometheus.Counter
+	// eventsFromNodes and eventLag: what the event tail brought from
+	// other gateways on the shared store, and how late.
+	eventsFromNodes prometheus.Counter
+	eventLag        prometheus.Gauge
 	loginLocks    *prometheus.CounterVec
 	loginAlerts   prometheus.Counter
 	missed        prometheus.Counter
@@ -73,6 +77,12 @@ func newMetrics() *metrics {
 		eventsDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_events_dropped_total", Help: "Events not written to the event log because its queue was full.",
 		}),
+		eventsFromNodes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_events_from_other_nodes_total", Help: "Events other gateways on the shared store wrote to the event log, delivered to this node's clients.",
+		}),
+		eventLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_event_lag_seconds", Help: "How long after its writing the last batch of another gateway's events reached this node.",
+		}),
 		loginLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_login_locks_total", Help: "Sign-in locks after failed attempts, by scope: account (for one client address) or address.",
 		}, []string{"scope"}),
@@ -103,7 +113,7 @@ func newMetrics() *metrics {
 			Help: "What the e-mail connector did, per line: mails fetched, duplicates dropped, automatic mails suppressed (loops), bounces, replies sent, failures.",
 		}, []string{"line", "what"}),
 	}
-	m.reg.MustRegister(m.email, m.requests, m.latency, m.eventsDropped, m.loginLocks, m.loginAlerts, m.missed,
+	m.reg.MustRegister(m.email, m.requests, m.latency, m.eventsDropped, m.eventsFromNodes, m.eventLag, m.loginLocks, m.loginAlerts, m.missed,
 		m.leaseHeld, m.jobRuns, m.jobLastRun, m.jobDuration, m.telegram, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

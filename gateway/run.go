@@ -75,6 +75,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer stopLog()
 	g.Go(func() error { return parts.events.Run(logCtx) })
 	g.Go(func() error { return parts.widget.Run(gctx) })
+	if parts.tail != nil { // several gateways on one store: their events come through the log
+		g.Go(func() error { return parts.tail.Run(gctx) })
+	}
 	// The scheduler's work runs in the one process that holds its lease.
 	g.Go(func() error {
 		return lease.Run(gctx, store, "scheduler", node, lease.Options{TTL: cfg.LeaseTTL, OnHeld: metrics.leaseHeldFunc("scheduler"), Log: log},

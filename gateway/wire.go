@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -21,8 +23,11 @@ import (
 
 // parts are the long-running pieces run() starts and stops.
 type parts struct {
-	app       *fiber.App
-	events    *inbox.EventLog
+	app    *fiber.App
+	events *inbox.EventLog
+	// tail brings other gateways' events to this node's hub; nil on the
+	// embedded store (one process).
+	tail      *inbox.EventTail
 	widget    *widget.Widget
 	scheduler *scheduler.Scheduler
 	missed    *scheduler.Missed
@@ -37,8 +42,19 @@ type parts struct {
 // assemble builds every room and mounts its routes: the one place where
 // they meet.
 func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.Store, m *metrics, node string) (parts, bootInfo, error) {
-	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc}, log)
+	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc, Node: node}, log)
 	hub := realtime.NewHub()
+	var tail *inbox.EventTail
+	// Typing and read receipts: this node's hub, and through the log the
+	// other nodes' when the store is shared.
+	var relay inbox.EventSink = hub
+	if !store.Exclusive() {
+		relay = inbox.MultiSink{hub, events}
+		tail = inbox.NewEventTail(store, hub, inbox.EventTailOptions{Node: node, OnBatch: func(n int, lag time.Duration) {
+			m.eventsFromNodes.Add(float64(n))
+			m.eventLag.Set(lag.Seconds())
+		}}, log.With("component", "event-tail"))
+	}
 	// Mail the gateway sends on its own goes through SWITCHBOARD_SMTP_URL,
 	// from the durable outbox (checked by LoadConfig).
 	var mailer *email.Sender
@@ -83,6 +99,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	app := newHTTP(cfg, log, m, store, conns)
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestCompression, Next: func(c *fiber.Ctx) bool { return !isAsset(c.Path()) }}))
 	agents := api.New(svc, api.Config{
+		Relay:            relay,
 		SessionTTL:       cfg.SessionTTL,
 		CookieSecure:     cfg.CookieSecure(),
 		LoginMaxFailures: cfg.LoginMaxFailures,
@@ -102,6 +119,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	agents.MountFiles(app, fs)
 	agents.Mount(app)
 	w := widget.New(svc, hub, fs, widget.Config{
+		Relay:             relay,
 		Secret:            secret,
 		PublicURL:         cfg.PublicURL,
 		TokenTTL:          cfg.VisitorTokenTTL,
@@ -139,7 +157,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	// The outbox sends lines' mail from their mailboxes, the rest through
 	// SWITCHBOARD_SMTP_URL.
 	outbox := inbox.NewOutbox(store, email.Router{Default: mailer, Line: svc.Line}, svc.Now, log.With("component", "outbox"))
-	return parts{app: app, events: events, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns, telegram: tg, email: mailboxes}, boot, nil
+	return parts{app: app, events: events, tail: tail, widget: w, scheduler: sched, missed: missed, hours: hours, outbox: outbox, agents: agents, conns: conns, telegram: tg, email: mailboxes}, boot, nil
 }
 
 func isAsset(path string) bool {

@@ -19,13 +19,16 @@ type EventLog struct {
 	// MaxBatch caps the events of one document.
 	maxBatch int
 	dropped  func()
+	node     string
 }
 
 // EventBatch is one document of the event log.
 type EventBatch struct {
-	ID     string    `bson:"_id"`
-	At     time.Time `bson:"at"`
-	Events []Event   `bson:"events"`
+	ID string    `bson:"_id"`
+	At time.Time `bson:"at"`
+	// Node names the gateway that wrote the batch (EventTail skips its own).
+	Node   string  `bson:"node,omitempty"`
+	Events []Event `bson:"events"`
 }
 
 // EventLogOptions size the event log's queue and batches.
@@ -35,6 +38,8 @@ type EventLogOptions struct {
 	Queue    int
 	MaxBatch int
 	OnDrop   func()
+	// Node names this gateway among those sharing the store.
+	Node string
 }
 
 // NewEventLog builds the event log over the store.
@@ -51,7 +56,7 @@ func NewEventLog(store *Store, o EventLogOptions, log *slog.Logger) *EventLog {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &EventLog{store: store, queue: make(chan Event, o.Queue), log: log, maxBatch: o.MaxBatch, dropped: o.OnDrop}
+	return &EventLog{store: store, queue: make(chan Event, o.Queue), log: log, maxBatch: o.MaxBatch, dropped: o.OnDrop, node: o.Node}
 }
 
 var _ EventSink = (*EventLog)(nil)
@@ -106,7 +111,7 @@ func (l *EventLog) write(ctx context.Context, batch []Event) {
 	// A batch being written when shutdown starts is still written.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	doc := EventBatch{ID: newID(), At: batch[len(batch)-1].At, Events: batch}
+	doc := EventBatch{ID: newID(), At: batch[len(batch)-1].At, Node: l.node, Events: batch}
 	if err := l.store.InsertEventBatch(wctx, doc); err != nil {
 		l.log.Error("event log write", "events", len(batch), "err", err)
 	}

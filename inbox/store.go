@@ -96,6 +96,10 @@ type StoreOptions struct {
 	Log *slog.Logger
 }
 
+// Exclusive reports whether this process is the store's only writer (the
+// embedded engine); false on a shared MongoDB.
+func (s *Store) Exclusive() bool { return s.exclusive }
+
 // EventLogBytes is the default size of the capped event collection.
 const EventLogBytes = 64 << 20
 

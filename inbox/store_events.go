@@ -3,8 +3,10 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // InsertEventBatch appends one batch to the capped event collection.
@@ -19,4 +21,38 @@ func (s *Store) InsertEventBatch(ctx context.Context, b EventBatch) error {
 // tests use it to see what the log holds.
 func (s *Store) RecentEvents(ctx context.Context, limit int64) ([]EventBatch, error) {
 	return findAll[EventBatch](ctx, s.events, bson.M{}, findNewest(limit))
+}
+
+// TailEvents follows the event log: it hands fn every batch written at or
+// after since, in the log's order, as it is written, until ctx ends or
+// the cursor fails (the caller opens it again). It uses a tailable await
+// cursor with batch size 1 — the embedded engine closes a tailable cursor
+// whose first batch is short — and waits up to maxAwait on the server
+// for each next batch.
+func (s *Store) TailEvents(ctx context.Context, since time.Time, maxAwait time.Duration, fn func(EventBatch)) error {
+	cur, err := s.events.Find(ctx, bson.M{"at": bson.M{"$gte": since}},
+		options.Find().SetCursorType(options.TailableAwait).SetBatchSize(1).SetMaxAwaitTime(maxAwait))
+	if err != nil {
+		return fmt.Errorf("store: tail events: %w", err)
+	}
+	defer func() { _ = cur.Close(context.WithoutCancel(ctx)) }()
+	for {
+		if cur.TryNext(ctx) {
+			var b EventBatch
+			if err := cur.Decode(&b); err != nil {
+				return fmt.Errorf("store: tail events: decode: %w", err)
+			}
+			fn(b)
+			continue
+		}
+		if err := cur.Err(); err != nil {
+			return fmt.Errorf("store: tail events: %w", err)
+		}
+		if cur.ID() == 0 {
+			return fmt.Errorf("store: tail events: %w", errTailClosed)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
 }

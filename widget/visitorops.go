@@ -22,7 +22,8 @@ func (w *Widget) deliver(ctx context.Context, v visitor, f inFrame) (*inbox.Mess
 }
 
 // typing tells the agents that the visitor is (or stopped) typing. The
-// event is transient: it goes to this node's hub only and is not stored.
+// event is transient: it goes to the hubs (Config.Relay) and is not
+// stored as data.
 func (w *Widget) typing(ctx context.Context, v visitor, typing bool) error {
 	conv, err := w.currentConversation(ctx, v)
 	if err != nil || conv == nil {
@@ -49,7 +50,7 @@ func (w *Widget) publish(ctx context.Context, ev inbox.Event) error {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	ev.ID, ev.At = hex.EncodeToString(b), w.svc.Now()
-	if err := w.hub.Publish(ctx, ev); err != nil {
+	if err := w.cfg.Relay.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("widget: publish %s: %w", ev.Type, err)
 	}
 	return nil

@@ -23,6 +23,10 @@ import (
 
 // Config are the widget's settings; zero fields take the defaults below.
 type Config struct {
+	// Relay carries the transient events (typing, read) a visitor sends:
+	// to this node's hub, and on a shared store to the event log too, so
+	// agents connected to other gateways see them. Nil: the hub alone.
+	Relay inbox.EventSink
 	// Secret signs visitor tokens (HMAC-SHA256); use at least 32 random
 	// bytes. Empty: a random secret per process, so tokens die on restart.
 	Secret []byte
@@ -183,6 +187,9 @@ func New(svc Inbox, hub *realtime.Hub, files FileStore, cfg Config, log *slog.Lo
 		log = slog.Default()
 	}
 	log = log.With("component", "widget")
+	if cfg.Relay == nil {
+		cfg.Relay = hub
+	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}

@@ -21,6 +21,10 @@ import (
 
 // Config are the API's settings.
 type Config struct {
+	// Relay carries the transient events (typing, read) agents send: to
+	// this node's hub, and on a shared store to the event log too, so
+	// clients of other gateways see them. Nil: the hub MountWS is given.
+	Relay      inbox.EventSink
 	SessionTTL time.Duration
 	// CookieSecure marks the session cookie Secure (HTTPS deployments).
 	CookieSecure bool

@@ -82,7 +82,11 @@ func (a *API) MountWS(r fiber.Router, hub *realtime.Hub, maxFrame int64) {
 		maxFrame = 64 << 10
 	}
 	base, stop := context.WithCancel(context.Background())
-	w := &wsServer{api: a, hub: hub, maxFrame: maxFrame, base: base, stop: stop}
+	var relay inbox.EventSink = hub
+	if a.cfg.Relay != nil {
+		relay = a.cfg.Relay
+	}
+	w := &wsServer{api: a, hub: hub, relay: relay, maxFrame: maxFrame, base: base, stop: stop}
 	if app, ok := r.(*fiber.App); ok {
 		// Hijacked connections outlive the server's Shutdown: close them.
 		// (Mounted on a group, connections end with their clients.)
@@ -97,6 +101,7 @@ func (a *API) MountWS(r fiber.Router, hub *realtime.Hub, maxFrame int64) {
 type wsServer struct {
 	api      *API
 	hub      *realtime.Hub
+	relay    inbox.EventSink // where typing and read go (Config.Relay)
 	maxFrame int64
 	// base is every connection's context; stop ends them all.
 	base context.Context
@@ -262,7 +267,7 @@ func (c *wsConn) handle(ctx context.Context, data []byte) error {
 	me := c.access.actor()
 	ev.ID, ev.At = bson.NewObjectID().Hex(), time.Now().UTC()
 	ev.ConversationID, ev.AgentID = in.ConversationID, me.AgentID
-	return c.srv.hub.Publish(ctx, ev)
+	return c.srv.relay.Publish(ctx, ev)
 }
 
 func (c *wsConn) reply(f wsOut) {

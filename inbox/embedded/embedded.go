@@ -30,8 +30,15 @@ type Server struct {
 const indexEvery = 2 * time.Second
 
 // Start creates dir if needed and starts the engine with its data under
-// dir. It returns once the server accepts connections. Stop it with Close.
+// dir, on a free loopback port. It returns once the server accepts
+// connections. Stop it with Close.
 func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error) {
+	return StartOn(ctx, dir, "127.0.0.1:0", logger)
+}
+
+// StartOn is Start listening on addr (host:port). The engine has no
+// authentication: callers keep addr on loopback.
+func StartOn(ctx context.Context, dir, addr string, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -43,7 +50,7 @@ func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error
 		return nil, fmt.Errorf("embedded: create data dir: %w", err)
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
 		Logger:    slog.New(levelFilter{Handler: logger.Handler(), min: slog.LevelError}),

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// startStoreServer builds and starts cmd/storeserver (the embedded engine
+// alone) on a free loopback port, and returns the MONGODB_URI it prints.
+func startStoreServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "storeserver")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/storeserver").CombinedOutput(); err != nil {
+		t.Fatalf("go build storeserver: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-dir", filepath.Join(t.TempDir(), "shared"), "-listen", freePort(t))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	first := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		first <- strings.TrimSpace(line)
+	}()
+	select {
+	case line := <-first:
+		uri, ok := strings.CutPrefix(line, "MONGODB_URI=")
+		if !ok {
+			t.Fatalf("storeserver printed %q first; stderr:\n%s", line, stderr)
+		}
+		return uri
+	case <-time.After(30 * time.Second):
+		t.Fatalf("storeserver did not start; stderr:\n%s", stderr)
+	}
+	return ""
+}
+
+// agentEvents reads an agent websocket's event frames into a channel.
+func agentEvents(t *testing.T, ws *websocket.Conn) <-chan json.RawMessage {
+	out := make(chan json.RawMessage, 256)
+	go func() {
+		defer close(out)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			var f struct {
+				Type  string          `json:"type"`
+				Event json.RawMessage `json:"event"`
+			}
+			if json.Unmarshal(data, &f) == nil && f.Type == "event" {
+				out <- f.Event
+			}
+		}
+	}()
+	return out
+}
+
+// TestTwoGatewaysOneStore: two gateway processes on one shared store (the
+// engine run alone by cmd/storeserver, reached through MONGODB_URI): a
+// visitor on node A writes, and the agent connected to node B sees the
+// message live; the agent answers on node B, and the visitor on node A
+// gets the answer; each sees the other typing. Each event arrives once on
+// each node: the node that made it delivers it from memory, the other
+// from the event log.
+func TestTwoGatewaysOneStore(t *testing.T) {
+	bin := buildBinary(t)
+	uri := startStoreServer(t)
+	start := func(name string) *server {
+		t.Helper()
+		for attempt := 1; ; attempt++ {
+			s, busy := spawnGateway(t, bin, t.TempDir(), freePort(t), false, "MONGODB_URI="+uri)
+			if !busy {
+				return s
+			}
+			if attempt == 5 {
+				t.Fatalf("node %s: no free port", name)
+			}
+		}
+	}
+	a := start("A")
+	boot := a.welcome(t)
+	b := start("B")
+	adminA, adminB := newClient(t, "admin@A", a.base), newClient(t, "admin@B", b.base)
+	adminA.login(boot.adminEmail, boot.adminPassword)
+	adminB.login(boot.adminEmail, boot.adminPassword)
+	line := createWidgetLine(adminA, "Shared line")
+	adminB.expect("PATCH", "/api/v1/me", map[string]any{"presence": "online"}, http.StatusOK, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	agentWS, resp, err := dialAgentWS(ctx, b.base, sessionCookie(adminB), b.base)
+	if err != nil {
+		status, body := handshakeStatus(resp)
+		t.Fatalf("agent websocket on B: %v, status %d; body %s", err, status, body)
+	}
+	defer agentWS.Close()
+	events := agentEvents(t, agentWS)
+
+	sess, err := newWidgetSession(ctx, a.base, line.ID, shopOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitor, _, err := dialVisitor(ctx, a.base, sess.Token, originOfBase(a.base), shopOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer visitor.close()
+	if err := visitor.hello(0, ""); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if err := visitor.sendMessage("two-nodes-1", "Hello from node A"); err != nil {
+		t.Fatal(err)
+	}
+	ack, err := visitor.nextOf(ctx, "ack")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// On B: message.created of the visitor's message, once.
+	type messageEvent struct {
+		Type    string `json:"type"`
+		Message *struct {
+			ID             string `json:"id"`
+			ConversationID string `json:"conversationId"`
+			Text           string `json:"text"`
+		} `json:"message"`
+	}
+	waitMessage := func(text string, within time.Duration) (seen time.Time, id string) {
+		t.Helper()
+		deadline := time.After(within)
+		for {
+			select {
+			case raw, ok := <-events:
+				if !ok {
+					t.Fatalf("the agent websocket on B closed while waiting for %q", text)
+				}
+				var ev messageEvent
+				if json.Unmarshal(raw, &ev) == nil && ev.Type == "message.created" && ev.Message != nil && ev.Message.Text == text {
+					return time.Now(), ev.Message.ID
+				}
+			case <-deadline:
+				t.Fatalf("the agent on node B did not see %q within %s", text, within)
+			}
+		}
+	}
+	seen, msgID := waitMessage("Hello from node A", 5*time.Second)
+	t.Logf("visitor on A → agent on B: %s", seen.Sub(sent).Round(time.Millisecond))
+
+	// The agent answers on B; the visitor on A gets it.
+	answered := time.Now()
+	adminB.expect("POST", "/api/v1/conversations/"+ack.ConversationID+"/messages", map[string]any{"text": "Hello from node B"}, http.StatusCreated, nil)
+	for {
+		f, err := visitor.nextOf(ctx, "message")
+		if err != nil {
+			t.Fatalf("the visitor on node A, waiting for the answer: %v", err)
+		}
+		m, err := f.message()
+		if err == nil && m.Text == "Hello from node B" {
+			break
+		}
+	}
+	t.Logf("agent on B → visitor on A: %s", time.Since(answered).Round(time.Millisecond))
+
+	// Typing crosses too: the visitor types on A, the agent on B sees it;
+	// the agent types on B, the visitor on A sees it.
+	if err := visitor.send(map[string]any{"type": "typing", "typing": true}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.After(5 * time.Second); ; {
+		var ev struct {
+			Type           string `json:"type"`
+			ConversationID string `json:"conversationId"`
+			Typing         bool   `json:"typing"`
+		}
+		select {
+		case raw := <-events:
+			if json.Unmarshal(raw, &ev) != nil || ev.Type != "typing" || ev.ConversationID != ack.ConversationID || !ev.Typing {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("the agent on node B did not see the visitor on node A typing")
+		}
+		break
+	}
+	if err := agentWS.WriteJSON(map[string]any{"type": "typing", "conversationId": ack.ConversationID, "typing": true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := visitor.nextOf(ctx, "typing"); err != nil {
+		t.Fatalf("the visitor on node A, waiting for the agent on node B typing: %v", err)
+	}
+
+	// Nothing doubled: the visitor's message reached B once.
+	quiet := time.After(1500 * time.Millisecond)
+	for done := false; !done; {
+		select {
+		case raw := <-events:
+			var ev messageEvent
+			if json.Unmarshal(raw, &ev) == nil && ev.Type == "message.created" && ev.Message != nil && ev.Message.ID == msgID {
+				t.Errorf("the visitor's message reached the agent on B twice")
+			}
+		case <-quiet:
+			done = true
+		}
+	}
+	_, metrics := adminB.do("GET", "/metrics", nil, "")
+	if body := string(metrics); !strings.Contains(body, "switchboard_events_from_other_nodes_total") ||
+		strings.Contains(body, "switchboard_events_from_other_nodes_total 0\n") {
+		t.Errorf("node B's /metrics counts no events from other nodes:\n%s", grepLines(body, "switchboard_event"))
+	}
+	for _, s := range []*server{a, b} {
+		s.stop(t)
+		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
+			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
+		}
+	}
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
