@@ -33,15 +33,15 @@ type metrics struct {
 	// other gateways on the shared store, and how late.
 	eventsFromNodes prometheus.Counter
 	eventLag        prometheus.Gauge
-	loginLocks    *prometheus.CounterVec
-	loginAlerts   prometheus.Counter
-	missed        prometheus.Counter
-	leaseHeld     *prometheus.GaugeVec
-	jobRuns       *prometheus.CounterVec
-	jobLastRun    *prometheus.GaugeVec
-	jobDuration   *prometheus.GaugeVec
-	telegram      *prometheus.CounterVec
-	email         *prometheus.CounterVec
+	loginLocks      *prometheus.CounterVec
+	loginAlerts     prometheus.Counter
+	missed          prometheus.Counter
+	leaseHeld       *prometheus.GaugeVec
+	jobRuns         *prometheus.CounterVec
+	jobLastRun      *prometheus.GaugeVec
+	jobDuration     *prometheus.GaugeVec
+	telegram        *prometheus.CounterVec
+	email           *prometheus.CounterVec
 }
 
 // telegramCounters counts the Telegram connector's work per line.
