@@ -105,11 +105,26 @@ type crashVisitor struct {
 }
 
 type crashShared struct {
+	// base is the gateway the clients dial; failover moves them.
 	base     string
 	acked    atomic.Int64 // acks received by all clients (first ack per client id)
 	window   int
 	mu       sync.Mutex
 	killedAt time.Time // zero until the process is killed
+}
+
+// target is the gateway to dial now.
+func (s *crashShared) target() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base
+}
+
+// failover sends the clients' next dials to base.
+func (s *crashShared) failover(base string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.base = base
 }
 
 func (s *crashShared) killTime() time.Time {
@@ -141,7 +156,8 @@ func (v *crashVisitor) run(ctx context.Context, sh *crashShared) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ws, _, err := dialVisitor(ctx, sh.base, v.token, originOfBase(sh.base), shopOrigin)
+		base := sh.target()
+		ws, _, err := dialVisitor(ctx, base, v.token, originOfBase(base), shopOrigin)
 		if err != nil {
 			v.dialFailures++
 			if err := wait(); err != nil {

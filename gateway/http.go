@@ -33,6 +33,7 @@ type metrics struct {
 	// other gateways on the shared store, and how late.
 	eventsFromNodes prometheus.Counter
 	eventLag        prometheus.Gauge
+	resyncs         prometheus.Counter
 	loginLocks      *prometheus.CounterVec
 	loginAlerts     prometheus.Counter
 	missed          prometheus.Counter
@@ -83,6 +84,9 @@ func newMetrics() *metrics {
 		eventLag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchboard_event_lag_seconds", Help: "How long after its writing the last batch of another gateway's events reached this node.",
 		}),
+		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_event_resyncs_total", Help: "Clients told to resync because this node's tail fell behind the event log.",
+		}),
 		loginLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_login_locks_total", Help: "Sign-in locks after failed attempts, by scope: account (for one client address) or address.",
 		}, []string{"scope"}),
@@ -113,7 +117,7 @@ func newMetrics() *metrics {
 			Help: "What the e-mail connector did, per line: mails fetched, duplicates dropped, automatic mails suppressed (loops), bounces, replies sent, failures.",
 		}, []string{"line", "what"}),
 	}
-	m.reg.MustRegister(m.email, m.requests, m.latency, m.eventsDropped, m.eventsFromNodes, m.eventLag, m.loginLocks, m.loginAlerts, m.missed,
+	m.reg.MustRegister(m.email, m.requests, m.latency, m.eventsDropped, m.eventsFromNodes, m.eventLag, m.resyncs, m.loginLocks, m.loginAlerts, m.missed,
 		m.leaseHeld, m.jobRuns, m.jobLastRun, m.jobDuration, m.telegram, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

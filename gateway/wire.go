@@ -53,7 +53,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		tail = inbox.NewEventTail(store, hub, inbox.EventTailOptions{Node: node, OnBatch: func(n int, lag time.Duration) {
 			m.eventsFromNodes.Add(float64(n))
 			m.eventLag.Set(lag.Seconds())
-		}}, log.With("component", "event-tail"))
+		}, OnGap: func() { m.resyncs.Add(float64(hub.Resync())) }}, log.With("component", "event-tail"))
 	}
 	// Mail the gateway sends on its own goes through SWITCHBOARD_SMTP_URL,
 	// from the durable outbox (checked by LoadConfig).

@@ -35,6 +35,7 @@ type EventTail struct {
 	// OnBatch is told of each batch from another node delivered here,
 	// with how far it lags behind its writing (metrics).
 	onBatch func(events int, lag time.Duration)
+	onGap   func()
 }
 
 // EventTailOptions name the node and count what crosses.
@@ -44,6 +45,10 @@ type EventTailOptions struct {
 	// Clock is the service's clock (time.Now when nil).
 	Clock   func() time.Time
 	OnBatch func(events int, lag time.Duration)
+	// OnGap is called when the tail fell behind the capped log's window
+	// (events of other nodes were lost to it): the node tells its
+	// clients to resync.
+	OnGap func()
 }
 
 // NewEventTail builds a tail that publishes other nodes' events to sink.
@@ -54,10 +59,13 @@ func NewEventTail(store *Store, sink EventSink, o EventTailOptions, log *slog.Lo
 	if o.OnBatch == nil {
 		o.OnBatch = func(int, time.Duration) {}
 	}
+	if o.OnGap == nil {
+		o.OnGap = func() {}
+	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &EventTail{store: store, node: o.Node, sink: sink, now: o.Clock, log: log, onBatch: o.OnBatch}
+	return &EventTail{store: store, node: o.Node, sink: sink, now: o.Clock, log: log, onBatch: o.OnBatch, onGap: o.OnGap}
 }
 
 // tailAwait is how long the server holds a tail's request for a new batch.
@@ -96,8 +104,10 @@ func (t *EventTail) Run(ctx context.Context) error {
 		}
 		if !delivered {
 			// Not even the last batch seen came back: the capped log has
-			// rolled past it. Start again from a new marker.
-			t.log.Warn("event tail fell behind the log; events of other nodes may have been missed", "since", since, "err", err)
+			// rolled past it. Clients resync; the tail starts again from
+			// a new marker.
+			t.log.Warn("event tail fell behind the log; clients told to resync", "since", since, "err", err)
+			t.onGap()
 			if mark, err = t.mark(ctx); err != nil {
 				return err
 			}

@@ -91,6 +91,20 @@ func (h *Hub) Publish(_ context.Context, ev inbox.Event) error {
 	return nil
 }
 
+// Resync cuts every subscriber off as if it had fallen behind (Lagged
+// reports true), so that each client refetches what it shows: for when
+// this node knows it missed events. It returns how many it cut off.
+func (h *Hub) Resync() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.subs)
+	for s := range h.subs {
+		s.lagged = true
+		s.closeLocked()
+	}
+	return n
+}
+
 // Subscribers counts the current subscribers.
 func (h *Hub) Subscribers() int {
 	h.mu.RLock()

@@ -44,3 +44,25 @@ func TestHubDeliversByFilterAndCutsOffTheSlow(t *testing.T) {
 		t.Fatal("closed subscriber still registered")
 	}
 }
+
+// Resync cuts every subscriber off as lagged: each client refetches.
+func TestResyncCutsEveryoneOff(t *testing.T) {
+	h := realtime.NewHub()
+	a, b := h.Subscribe(nil, 4), h.Subscribe(nil, 4)
+	if n := h.Resync(); n != 2 {
+		t.Fatalf("Resync cut off %d subscribers, want 2", n)
+	}
+	for _, s := range []*realtime.Sub{a, b} {
+		if _, ok := <-s.Events(); ok || !s.Lagged() {
+			t.Error("a subscriber is still open, or not marked lagged")
+		}
+	}
+	if h.Subscribers() != 0 {
+		t.Errorf("%d subscribers left", h.Subscribers())
+	}
+	c := h.Subscribe(nil, 4) // a client subscribing again is served as before
+	_ = h.Publish(context.Background(), inbox.Event{ID: "e1"})
+	if ev := <-c.Events(); ev.ID != "e1" {
+		t.Errorf("after a resync, got %+v", ev)
+	}
+}

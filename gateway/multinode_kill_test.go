@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestKillANodeUnderLoad: two gateways on one store; 20 visitors connected
+// to node A send 200 messages; node A is killed with SIGKILL in the middle
+// and the visitors reconnect to node B with the same tokens, sending what
+// was not acknowledged again with the same client ids. Every acknowledged
+// message is stored exactly once, nothing is stored twice, and every
+// message sent is acknowledged in the end.
+func TestKillANodeUnderLoad(t *testing.T) {
+	const (
+		visitors   = 20
+		perVisitor = 10
+		window     = 3
+		killAfter  = 60
+	)
+	bin := buildBinary(t)
+	uri := startStoreServer(t)
+	settings := []string{"MONGODB_URI=" + uri, "SWITCHBOARD_WIDGET_SESSION_RATE=100000", "SWITCHBOARD_WIDGET_MESSAGE_RATE=100000"}
+	start := func() *server {
+		t.Helper()
+		for attempt := 1; ; attempt++ {
+			s, busy := spawnGateway(t, bin, t.TempDir(), freePort(t), true, settings...)
+			if !busy {
+				return s
+			}
+			if attempt == 5 {
+				t.Fatal("no free port")
+			}
+		}
+	}
+	a := start()
+	boot := a.welcome(t)
+	b := start()
+	adminA := newClient(t, "admin@A", a.base)
+	adminA.login(boot.adminEmail, boot.adminPassword)
+	line := createWidgetLine(adminA, "Failover line")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	sh := &crashShared{base: a.base, window: window}
+	vs := make([]*crashVisitor, visitors)
+	for i := range vs {
+		sess, err := newWidgetSession(ctx, a.base, line.ID, shopOrigin)
+		if err != nil {
+			t.Fatalf("visitor %d: %v", i, err)
+		}
+		v := &crashVisitor{idx: i, token: sess.Token, visitorID: sess.VisitorID, acks: map[string]crashAck{}, sends: map[string]int{}}
+		for j := range perVisitor {
+			v.clientIDs = append(v.clientIDs, fmt.Sprintf("kill-v%02d-m%02d", i, j))
+		}
+		vs[i] = v
+	}
+	var wg sync.WaitGroup
+	runErrs := make([]error, visitors)
+	for i, v := range vs {
+		wg.Go(func() { runErrs[i] = v.run(ctx, sh) })
+	}
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	for sh.acked.Load() < killAfter {
+		select {
+		case <-allDone:
+			t.Fatalf("all clients finished before %d acks: the kill never happened", killAfter)
+		case <-ctx.Done():
+			t.Fatalf("only %d acks before the time limit\nstderr A:\n%s", sh.acked.Load(), a.stderr)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	sh.failover(b.base)
+	sh.mu.Lock()
+	sh.killedAt = time.Now()
+	sh.mu.Unlock()
+	sigkillGateway(t, a)
+	t.Logf("node A killed after %d acks; the visitors go on with node B", sh.acked.Load())
+	select {
+	case <-allDone:
+	case <-ctx.Done():
+		<-allDone
+	}
+	for i, err := range runErrs {
+		if err != nil {
+			v := vs[i]
+			t.Errorf("visitor %d did not finish: %v (%d of %d acked, outbox %v, errors %v)", i, err, len(v.acks), perVisitor, v.outbox, v.errFrames)
+		}
+	}
+	reconnects := 0
+	for _, v := range vs {
+		reconnects += v.reconnects + v.dialFailures
+		for _, p := range v.problems {
+			t.Error(p)
+		}
+		if len(v.errFrames) > 0 {
+			t.Errorf("visitor %d got error frames %v", v.idx, v.errFrames)
+		}
+	}
+	t.Logf("%d acks in all; %d reconnects and failed dials", sh.acked.Load(), reconnects)
+
+	// What the store holds, read through node B.
+	adminB := newClient(t, "admin@B", b.base)
+	adminB.login(boot.adminEmail, boot.adminPassword)
+	var convs listOf[crashConvJSON]
+	adminB.expect("GET", "/api/v1/conversations?limit=200&line="+line.ID, nil, http.StatusOK, &convs)
+	byClientID := map[string][]storedMsg{}
+	for _, c := range convs.Items {
+		for _, m := range allMessages(adminB, c.ID, 50) {
+			byClientID[m.ClientID] = append(byClientID[m.ClientID], m)
+		}
+	}
+	for _, v := range vs {
+		for _, id := range v.clientIDs {
+			a, acked := v.acks[id]
+			got := byClientID[id]
+			switch {
+			case !acked:
+				t.Errorf("visitor %d: %s was never acknowledged", v.idx, id)
+			case len(got) != 1:
+				t.Errorf("visitor %d: %s is stored %d times", v.idx, id, len(got))
+			case got[0].ID != a.id || got[0].Seq != a.seq:
+				t.Errorf("visitor %d: %s acknowledged as %s seq %d, stored as %s seq %d", v.idx, id, a.id, a.seq, got[0].ID, got[0].Seq)
+			}
+		}
+	}
+	if n := len(byClientID); n != visitors*perVisitor {
+		t.Errorf("%d distinct client ids stored, want %d", n, visitors*perVisitor)
+	}
+	b.stop(t)
+	for _, s := range []*server{a, b} {
+		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
+			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
+		}
+	}
+}
