@@ -74,14 +74,15 @@ func agentEvents(t *testing.T, ws *websocket.Conn) <-chan json.RawMessage {
 	return out
 }
 
-// TestTwoGatewaysOneStore: two gateway processes on one shared store (the
-// engine run alone by cmd/storeserver, reached through MONGODB_URI): a
-// visitor on node A writes, and the agent connected to node B sees the
-// message live; the agent answers on node B, and the visitor on node A
-// gets the answer; each sees the other typing. Each event arrives once on
+// TestThreeGatewaysOneStore: three gateway processes on one shared store
+// (the engine run alone by cmd/storeserver, reached through MONGODB_URI):
+// a visitor on node A writes, and the agent connected to node B sees the
+// message live; the agent answers on node B, the visitor on node A gets
+// the answer and a supervisor's table on node C sees the conversation turn
+// answered; visitor and agent see each other typing. Each event arrives once on
 // each node: the node that made it delivers it from memory, the other
 // from the event log.
-func TestTwoGatewaysOneStore(t *testing.T) {
+func TestThreeGatewaysOneStore(t *testing.T) {
 	bin := buildBinary(t)
 	uri := startStoreServer(t)
 	start := func(name string) *server {
@@ -99,6 +100,7 @@ func TestTwoGatewaysOneStore(t *testing.T) {
 	a := start("A")
 	boot := a.welcome(t)
 	b := start("B")
+	c := start("C")
 	adminA, adminB := newClient(t, "admin@A", a.base), newClient(t, "admin@B", b.base)
 	adminA.login(boot.adminEmail, boot.adminPassword)
 	adminB.login(boot.adminEmail, boot.adminPassword)
@@ -114,6 +116,16 @@ func TestTwoGatewaysOneStore(t *testing.T) {
 	}
 	defer agentWS.Close()
 	events := agentEvents(t, agentWS)
+	// A supervisor's table on node C follows the conversation's status.
+	adminC := newClient(t, "admin@C", c.base)
+	adminC.login(boot.adminEmail, boot.adminPassword)
+	tableWS, resp, err := dialAgentWS(ctx, c.base, sessionCookie(adminC), c.base)
+	if err != nil {
+		status, body := handshakeStatus(resp)
+		t.Fatalf("supervisor websocket on C: %v, status %d; body %s", err, status, body)
+	}
+	defer tableWS.Close()
+	tableEvents := agentEvents(t, tableWS)
 
 	sess, err := newWidgetSession(ctx, a.base, line.ID, shopOrigin)
 	if err != nil {
@@ -180,6 +192,26 @@ func TestTwoGatewaysOneStore(t *testing.T) {
 		}
 	}
 	t.Logf("agent on B → visitor on A: %s", time.Since(answered).Round(time.Millisecond))
+	for deadline := time.After(5 * time.Second); ; {
+		var ev struct {
+			Type         string `json:"type"`
+			Conversation *struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"conversation"`
+		}
+		select {
+		case raw := <-tableEvents:
+			if json.Unmarshal(raw, &ev) != nil || ev.Type != "conversation.updated" || ev.Conversation == nil ||
+				ev.Conversation.ID != ack.ConversationID || ev.Conversation.Status != "answered" {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("the supervisor on node C did not see the conversation turn answered")
+		}
+		break
+	}
+	t.Logf("agent on B → supervisor's table on C: %s", time.Since(answered).Round(time.Millisecond))
 
 	// Typing crosses too: the visitor types on A, the agent on B sees it;
 	// the agent types on B, the visitor on A sees it.
@@ -227,7 +259,7 @@ func TestTwoGatewaysOneStore(t *testing.T) {
 		strings.Contains(body, "switchboard_events_from_other_nodes_total 0\n") {
 		t.Errorf("node B's /metrics counts no events from other nodes:\n%s", grepLines(body, "switchboard_event"))
 	}
-	for _, s := range []*server{a, b} {
+	for _, s := range []*server{a, b, c} {
 		s.stop(t)
 		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
 			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
