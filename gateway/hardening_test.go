@@ -174,13 +174,15 @@ func TestHardening(t *testing.T) {
 		}
 		// The embedded engine stores file chunks as JSON documents and
 		// writes them through its write-ahead log: measured, the disk holds
-		// about 1.8 bytes per byte stored. What matters here is that the
+		// about 1.8 bytes per byte stored, up to 2.2 when the machine is busy
+		// and the log is checkpointed late. What matters here is that the
 		// refused uploads left nothing: growth stays within what the
-		// quota's files cost, not 15 × 10 MiB.
+		// quota's files cost (2.5×: 75 MiB), far below what the 12 refused
+		// uploads would add (120 MiB more, before overhead).
 		grown := dirBytes(t, data) - before
 		t.Logf("data dir grew by %.1f MiB for %d MiB of uploads", float64(grown)/(1<<20), ok*10)
-		if grown > quota*2 {
-			t.Errorf("data dir grew by %d MiB for a %d MiB quota (2× allowed for the engine's storage overhead)", grown>>20, quota>>20)
+		if grown > quota*5/2 {
+			t.Errorf("data dir grew by %d MiB for a %d MiB quota (2.5× allowed for the engine's storage overhead)", grown>>20, quota>>20)
 		}
 	})
 }

@@ -20,14 +20,18 @@ type EventLog struct {
 	maxBatch int
 	dropped  func()
 	node     string
+	seq      int64 // the last batch's Seq (Run's goroutine only)
 }
 
 // EventBatch is one document of the event log.
 type EventBatch struct {
 	ID string    `bson:"_id"`
 	At time.Time `bson:"at"`
-	// Node names the gateway that wrote the batch (EventTail skips its own).
+	// Node names the gateway that wrote the batch (EventTail skips its own);
+	// Seq numbers its batches 1, 2, 3… (0 for a tail's marker), so that a
+	// tail sees a batch it has not (yet) been handed.
 	Node   string  `bson:"node,omitempty"`
+	Seq    int64   `bson:"seq,omitempty"`
 	Events []Event `bson:"events"`
 }
 
@@ -111,7 +115,8 @@ func (l *EventLog) write(ctx context.Context, batch []Event) {
 	// A batch being written when shutdown starts is still written.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	doc := EventBatch{ID: newID(), At: batch[len(batch)-1].At, Node: l.node, Events: batch}
+	l.seq++
+	doc := EventBatch{ID: newID(), At: batch[len(batch)-1].At, Node: l.node, Seq: l.seq, Events: batch}
 	if err := l.store.InsertEventBatch(wctx, doc); err != nil {
 		l.log.Error("event log write", "events", len(batch), "err", err)
 	}

@@ -25,11 +25,12 @@ func (s *Store) RecentEvents(ctx context.Context, limit int64) ([]EventBatch, er
 
 // TailEvents follows the event log: it hands fn every batch written at or
 // after since, in the log's order, as it is written, until ctx ends or
-// the cursor fails (the caller opens it again). It uses a tailable await
-// cursor with batch size 1 — the embedded engine closes a tailable cursor
-// whose first batch is short — and waits up to maxAwait on the server
-// for each next batch.
-func (s *Store) TailEvents(ctx context.Context, since time.Time, maxAwait time.Duration, fn func(EventBatch)) error {
+// the cursor fails or is closed (the caller opens it again). caughtUp is
+// called each time the cursor has handed over everything written so far.
+// It uses a tailable await cursor with batch size 1 — the embedded engine
+// closes a tailable cursor whose first batch is short — and waits up to
+// maxAwait on the server for each next batch.
+func (s *Store) TailEvents(ctx context.Context, since time.Time, maxAwait time.Duration, fn func(EventBatch), caughtUp func()) error {
 	cur, err := s.events.Find(ctx, bson.M{"at": bson.M{"$gte": since}},
 		options.Find().SetCursorType(options.TailableAwait).SetBatchSize(1).SetMaxAwaitTime(maxAwait))
 	if err != nil {
@@ -48,6 +49,7 @@ func (s *Store) TailEvents(ctx context.Context, since time.Time, maxAwait time.D
 		if err := cur.Err(); err != nil {
 			return fmt.Errorf("store: tail events: %w", err)
 		}
+		caughtUp()
 		if cur.ID() == 0 {
 			return fmt.Errorf("store: tail events: %w", errTailClosed)
 		}
