@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -47,6 +48,32 @@ func TestKillANodeUnderLoad(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// The agent watches from node B the whole time.
+	adminB := newClient(t, "admin@B", b.base)
+	adminB.login(boot.adminEmail, boot.adminPassword)
+	agentWS, resp, err := dialAgentWS(ctx, b.base, sessionCookie(adminB), b.base)
+	if err != nil {
+		status, body := handshakeStatus(resp)
+		t.Fatalf("agent websocket on B: %v, status %d; body %s", err, status, body)
+	}
+	defer agentWS.Close()
+	var seenMu sync.Mutex
+	seenByAgent := map[string]bool{}
+	go func() {
+		for raw := range agentEvents(t, agentWS) {
+			var ev struct {
+				Type    string `json:"type"`
+				Message *struct {
+					ID string `json:"id"`
+				} `json:"message"`
+			}
+			if json.Unmarshal(raw, &ev) == nil && ev.Type == "message.created" && ev.Message != nil {
+				seenMu.Lock()
+				seenByAgent[ev.Message.ID] = true
+				seenMu.Unlock()
+			}
+		}
+	}()
 	sh := &crashShared{base: a.base, window: window}
 	vs := make([]*crashVisitor, visitors)
 	for i := range vs {
@@ -105,9 +132,30 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d acks in all; %d reconnects and failed dials", sh.acked.Load(), reconnects)
 
+	// The agent on B saw every acknowledged message live: those node A
+	// stored came through the event log (written before each ack), and a
+	// retry on B of one A stored but never announced announces it.
+	unseen := func() []string {
+		seenMu.Lock()
+		defer seenMu.Unlock()
+		var out []string
+		for _, v := range vs {
+			for id, a := range v.acks {
+				if !seenByAgent[a.id] {
+					out = append(out, id)
+				}
+			}
+		}
+		return out
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(unseen()) > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if u := unseen(); len(u) > 0 {
+		t.Errorf("the agent on node B never saw %d acknowledged messages: %v", len(u), u)
+	}
+
 	// What the store holds, read through node B.
-	adminB := newClient(t, "admin@B", b.base)
-	adminB.login(boot.adminEmail, boot.adminPassword)
 	var convs listOf[crashConvJSON]
 	adminB.expect("GET", "/api/v1/conversations?limit=200&line="+line.ID, nil, http.StatusOK, &convs)
 	byClientID := map[string][]storedMsg{}

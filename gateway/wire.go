@@ -42,7 +42,9 @@ type parts struct {
 // assemble builds every room and mounts its routes: the one place where
 // they meet.
 func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.Store, m *metrics, node string) (parts, bootInfo, error) {
-	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc, Node: node}, log)
+	// Several gateways on one store: a request is answered once its
+	// events are in the log the other gateways read.
+	events := inbox.NewEventLog(store, inbox.EventLogOptions{OnDrop: m.eventsDropped.Inc, Node: node, Durable: !store.Exclusive()}, log)
 	hub := realtime.NewHub()
 	var tail *inbox.EventTail
 	// Typing and read receipts: this node's hub, and through the log the

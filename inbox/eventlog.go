@@ -8,14 +8,21 @@ import (
 )
 
 // EventLog writes events to the capped collection that every node tails.
-// Publish only queues; Run writes what is queued in batches, one document
-// per batch, so a burst of changes costs one insert rather than one each.
-// An event still queued when the process dies is lost: clients resume from
-// stored messages by seq, never from the event log alone.
+// Publish queues; Run writes what is queued in batches, one document per
+// batch, so a burst of changes costs one insert rather than one each. A
+// durable log's Publish waits for that write (several gateways on one
+// store); otherwise an event still queued when the process dies is lost:
+// clients resume from stored messages by seq, never from the log alone.
 type EventLog struct {
 	store *Store
-	queue chan Event
-	log   *slog.Logger
+	queue chan queued
+	// durable: Publish returns once the event's batch is written.
+	durable bool
+	// started is closed when Run starts, stopped when it has returned:
+	// a durable Publish waits only in between (events published before
+	// Run, at start-up, are written when it starts).
+	started, stopped chan struct{}
+	log              *slog.Logger
 	// MaxBatch caps the events of one document.
 	maxBatch int
 	dropped  func()
@@ -44,6 +51,22 @@ type EventLogOptions struct {
 	OnDrop   func()
 	// Node names this gateway among those sharing the store.
 	Node string
+	// Durable makes Publish wait until the event's batch is written (at
+	// most DurableWait), so that what a request answered is in the log
+	// for the other gateways even if this process dies right after:
+	// for several gateways on one store. Batches still group the events
+	// of concurrent requests into one write.
+	Durable bool
+}
+
+// DurableWait bounds how long a durable Publish waits for its batch.
+const DurableWait = 10 * time.Second
+
+// queued is an event waiting for the log; done, when set, is told how
+// its batch's write went.
+type queued struct {
+	ev   Event
+	done chan error
 }
 
 // NewEventLog builds the event log over the store.
@@ -60,44 +83,76 @@ func NewEventLog(store *Store, o EventLogOptions, log *slog.Logger) *EventLog {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &EventLog{store: store, queue: make(chan Event, o.Queue), log: log, maxBatch: o.MaxBatch, dropped: o.OnDrop, node: o.Node}
+	return &EventLog{store: store, queue: make(chan queued, o.Queue), log: log, maxBatch: o.MaxBatch, dropped: o.OnDrop, node: o.Node, durable: o.Durable, started: make(chan struct{}), stopped: make(chan struct{})}
 }
 
 var _ EventSink = (*EventLog)(nil)
 
-// Publish queues ev without waiting for the store.
-func (l *EventLog) Publish(_ context.Context, ev Event) error {
+// Publish queues ev; a durable log then waits for its batch's write.
+func (l *EventLog) Publish(ctx context.Context, ev Event) error {
+	q := queued{ev: ev}
+	if l.durable {
+		q.done = make(chan error, 1)
+	}
 	select {
-	case l.queue <- ev:
-		return nil
+	case l.queue <- q:
 	default:
 		l.dropped()
 		return fmt.Errorf("event log: queue full, %s dropped", ev.Type)
+	}
+	if q.done == nil {
+		return nil
+	}
+	select {
+	case <-l.started:
+	default:
+		return nil // written when Run starts
+	}
+	t := time.NewTimer(DurableWait)
+	defer t.Stop()
+	select {
+	case err := <-q.done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("event log: %s not written within %s", ev.Type, DurableWait)
+	case <-l.stopped:
+		// The process is stopping and wrote its last batch: as with a
+		// log that does not wait, what came after is not written.
+		select {
+		case err := <-q.done:
+			return err
+		default:
+			return nil
+		}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
 // Run writes queued events until ctx ends, then flushes what is left.
 func (l *EventLog) Run(ctx context.Context) error {
-	batch := make([]Event, 0, l.maxBatch)
+	close(l.started)
+	defer close(l.stopped)
+	batch := make([]queued, 0, l.maxBatch)
 	for {
 		select {
 		case <-ctx.Done():
 			for {
 				select {
-				case ev := <-l.queue:
-					batch = append(batch, ev)
+				case q := <-l.queue:
+					batch = append(batch, q)
 				default:
 					l.write(ctx, batch)
 					return nil
 				}
 			}
-		case ev := <-l.queue:
-			batch = append(batch[:0], ev)
+		case q := <-l.queue:
+			batch = append(batch[:0], q)
 		drain:
 			for len(batch) < l.maxBatch {
 				select {
-				case ev := <-l.queue:
-					batch = append(batch, ev)
+				case q := <-l.queue:
+					batch = append(batch, q)
 				default:
 					break drain
 				}
@@ -108,16 +163,26 @@ func (l *EventLog) Run(ctx context.Context) error {
 	}
 }
 
-func (l *EventLog) write(ctx context.Context, batch []Event) {
+func (l *EventLog) write(ctx context.Context, batch []queued) {
 	if len(batch) == 0 {
 		return
 	}
 	// A batch being written when shutdown starts is still written.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	events := make([]Event, len(batch))
+	for i, q := range batch {
+		events[i] = q.ev
+	}
 	l.seq++
-	doc := EventBatch{ID: newID(), At: batch[len(batch)-1].At, Node: l.node, Seq: l.seq, Events: batch}
-	if err := l.store.InsertEventBatch(wctx, doc); err != nil {
+	doc := EventBatch{ID: newID(), At: events[len(events)-1].At, Node: l.node, Seq: l.seq, Events: events}
+	err := l.store.InsertEventBatch(wctx, doc)
+	if err != nil {
 		l.log.Error("event log write", "events", len(batch), "err", err)
+	}
+	for _, q := range batch {
+		if q.done != nil {
+			q.done <- err
+		}
 	}
 }

@@ -66,3 +66,49 @@ func TestEventTailCarriesOtherNodesEvents(t *testing.T) {
 		t.Error("the tail counted no batches")
 	}
 }
+
+// A durable event log answers Publish once the event's batch is in the
+// store (what a request answered is in the log for the other gateways);
+// before Run starts it only queues, and Run writes what was queued.
+func TestDurableEventLog(t *testing.T) {
+	store := engine.Store(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := inbox.NewEventLog(store, inbox.EventLogOptions{Node: "D", Durable: true}, nil)
+	if err := l.Publish(ctx, inbox.Event{ID: "early", Type: inbox.EventMessageCreated, At: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = l.Run(ctx); close(done) }()
+	time.Sleep(100 * time.Millisecond) // Run has started
+	for i := range 5 {
+		id := "durable-" + string(rune('0'+i))
+		if err := l.Publish(ctx, inbox.Event{ID: id, Type: inbox.EventMessageCreated, At: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		batches, err := store.RecentEvents(ctx, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, b := range batches {
+			found = found || slices.ContainsFunc(b.Events, func(ev inbox.Event) bool { return ev.ID == id })
+		}
+		if !found {
+			t.Fatalf("Publish of %s returned before its batch was in the store", id)
+		}
+	}
+	cancel()
+	<-done
+	all, err := store.RecentEvents(context.Background(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range all {
+		found = found || slices.ContainsFunc(b.Events, func(ev inbox.Event) bool { return ev.ID == "early" })
+	}
+	if !found {
+		t.Error("the event published before Run started was never written")
+	}
+}

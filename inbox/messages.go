@@ -157,6 +157,12 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		return nil, false, reusedClientID(in.ClientID)
 	}
 	if old != nil && old.Seq <= c.Seq {
+		if !s.store.Exclusive() {
+			// Several gateways: the one that stored it may have died
+			// before announcing it, and this retry is the sender's only
+			// word of it. Announced again (clients skip a seq they show).
+			s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: c.LineID, AgentID: c.AgentID, Message: old})
+		}
 		return old, true, nil
 	}
 	duplicate = old != nil
