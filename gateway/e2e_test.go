@@ -661,8 +661,15 @@ func freePort(t *testing.T) string {
 // starts again on another.
 func startServer(t *testing.T, bin, dataDir string) *server {
 	t.Helper()
+	return startServerWith(t, bin, dataDir, false)
+}
+
+// startServerWith is startServer with a public URL (the gateway's own
+// address) when publicURL is set, and the extra KEY=VALUE settings.
+func startServerWith(t *testing.T, bin, dataDir string, publicURL bool, extra ...string) *server {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		s, busy := spawnGateway(t, bin, dataDir, freePort(t), false)
+		s, busy := spawnGateway(t, bin, dataDir, freePort(t), publicURL, extra...)
 		if !busy {
 			return s
 		}

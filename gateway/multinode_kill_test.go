@@ -27,18 +27,7 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	bin := buildBinary(t)
 	uri := startStoreServer(t)
 	settings := []string{"MONGODB_URI=" + uri, "SWITCHBOARD_WIDGET_SESSION_RATE=100000", "SWITCHBOARD_WIDGET_MESSAGE_RATE=100000"}
-	start := func() *server {
-		t.Helper()
-		for attempt := 1; ; attempt++ {
-			s, busy := spawnGateway(t, bin, t.TempDir(), freePort(t), true, settings...)
-			if !busy {
-				return s
-			}
-			if attempt == 5 {
-				t.Fatal("no free port")
-			}
-		}
-	}
+	start := func() *server { return startServerWith(t, bin, t.TempDir(), true, settings...) }
 	a := start()
 	boot := a.welcome(t)
 	b := start()
@@ -51,16 +40,11 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	// The agent watches from node B the whole time.
 	adminB := newClient(t, "admin@B", b.base)
 	adminB.login(boot.adminEmail, boot.adminPassword)
-	agentWS, resp, err := dialAgentWS(ctx, b.base, sessionCookie(adminB), b.base)
-	if err != nil {
-		status, body := handshakeStatus(resp)
-		t.Fatalf("agent websocket on B: %v, status %d; body %s", err, status, body)
-	}
-	defer agentWS.Close()
+	_, agentEvents := dialAgentEvents(ctx, t, b.base, adminB)
 	var seenMu sync.Mutex
 	seenByAgent := map[string]bool{}
 	go func() {
-		for raw := range agentEvents(t, agentWS) {
+		for raw := range agentEvents {
 			var ev struct {
 				Type    string `json:"type"`
 				Message *struct {

@@ -52,8 +52,16 @@ func startStoreServer(t *testing.T) string {
 	return ""
 }
 
-// agentEvents reads an agent websocket's event frames into a channel.
-func agentEvents(t *testing.T, ws *websocket.Conn) <-chan json.RawMessage {
+// dialAgentEvents opens the agent websocket of c's session on base (closed
+// at the test's end) and reads its event frames into a channel.
+func dialAgentEvents(ctx context.Context, t *testing.T, base string, c *client) (*websocket.Conn, <-chan json.RawMessage) {
+	t.Helper()
+	ws, resp, err := dialAgentWS(ctx, base, sessionCookie(c), base)
+	if err != nil {
+		status, body := handshakeStatus(resp)
+		t.Fatalf("agent websocket on %s: %v, status %d; body %s", base, err, status, body)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
 	out := make(chan json.RawMessage, 256)
 	go func() {
 		defer close(out)
@@ -71,7 +79,7 @@ func agentEvents(t *testing.T, ws *websocket.Conn) <-chan json.RawMessage {
 			}
 		}
 	}()
-	return out
+	return ws, out
 }
 
 // TestThreeGatewaysOneStore: three gateway processes on one shared store
@@ -85,22 +93,11 @@ func agentEvents(t *testing.T, ws *websocket.Conn) <-chan json.RawMessage {
 func TestThreeGatewaysOneStore(t *testing.T) {
 	bin := buildBinary(t)
 	uri := startStoreServer(t)
-	start := func(name string) *server {
-		t.Helper()
-		for attempt := 1; ; attempt++ {
-			s, busy := spawnGateway(t, bin, t.TempDir(), freePort(t), false, "MONGODB_URI="+uri)
-			if !busy {
-				return s
-			}
-			if attempt == 5 {
-				t.Fatalf("node %s: no free port", name)
-			}
-		}
-	}
-	a := start("A")
+	start := func() *server { return startServerWith(t, bin, t.TempDir(), false, "MONGODB_URI="+uri) }
+	a := start()
 	boot := a.welcome(t)
-	b := start("B")
-	c := start("C")
+	b := start()
+	c := start()
 	adminA, adminB := newClient(t, "admin@A", a.base), newClient(t, "admin@B", b.base)
 	adminA.login(boot.adminEmail, boot.adminPassword)
 	adminB.login(boot.adminEmail, boot.adminPassword)
@@ -109,23 +106,11 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	agentWS, resp, err := dialAgentWS(ctx, b.base, sessionCookie(adminB), b.base)
-	if err != nil {
-		status, body := handshakeStatus(resp)
-		t.Fatalf("agent websocket on B: %v, status %d; body %s", err, status, body)
-	}
-	defer agentWS.Close()
-	events := agentEvents(t, agentWS)
+	agentWS, events := dialAgentEvents(ctx, t, b.base, adminB)
 	// A supervisor's table on node C follows the conversation's status.
 	adminC := newClient(t, "admin@C", c.base)
 	adminC.login(boot.adminEmail, boot.adminPassword)
-	tableWS, resp, err := dialAgentWS(ctx, c.base, sessionCookie(adminC), c.base)
-	if err != nil {
-		status, body := handshakeStatus(resp)
-		t.Fatalf("supervisor websocket on C: %v, status %d; body %s", err, status, body)
-	}
-	defer tableWS.Close()
-	tableEvents := agentEvents(t, tableWS)
+	_, tableEvents := dialAgentEvents(ctx, t, c.base, adminC)
 
 	sess, err := newWidgetSession(ctx, a.base, line.ID, shopOrigin)
 	if err != nil {
@@ -276,16 +261,7 @@ func TestLeaseMovesWhenANodeDies(t *testing.T) {
 	uri := startStoreServer(t)
 	const ttl = 3 * time.Second
 	start := func() *server {
-		t.Helper()
-		for attempt := 1; ; attempt++ {
-			s, busy := spawnGateway(t, bin, t.TempDir(), freePort(t), false, "MONGODB_URI="+uri, "SWITCHBOARD_LEASE_TTL=3s")
-			if !busy {
-				return s
-			}
-			if attempt == 5 {
-				t.Fatal("no free port")
-			}
-		}
+		return startServerWith(t, bin, t.TempDir(), false, "MONGODB_URI="+uri, "SWITCHBOARD_LEASE_TTL=3s")
 	}
 	nodes := []*server{start(), start()}
 	held := func(s *server) bool {

@@ -140,7 +140,7 @@ func (a *API) export(c *fiber.Ctx, format exportFormat) error {
 		return a.fail(c, err)
 	}
 	me := who(c).agent
-	release, busy := a.exportGate().acquire(me.ID)
+	release, busy := a.exports.acquire(me.ID)
 	if busy != "" {
 		c.Set(fiber.HeaderRetryAfter, exportRetryAfter)
 		return writeError(c, fiber.StatusTooManyRequests, "throttled", busy, "")
@@ -319,6 +319,3 @@ func (g *exportGate) acquire(agentID string) (release func(), busy string) {
 		})
 	}, ""
 }
-
-// exportGate is the API's export gate.
-func (a *API) exportGate() *exportGate { return &a.exports }

@@ -4,6 +4,6 @@ package api
 // does, for the tests of the gate; ok is false when the gate refuses.
 // release gives the place back.
 func HoldExport(a *API, agentID string) (release func(), ok bool) {
-	release, busy := a.exportGate().acquire(agentID)
+	release, busy := a.exports.acquire(agentID)
 	return release, busy == ""
 }
