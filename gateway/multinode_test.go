@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -249,62 +248,6 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
 			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
 		}
-	}
-}
-
-// TestLeaseMovesWhenANodeDies: two gateways on one store run the
-// scheduler's work (missed alerts, business hours, the outbox) in exactly
-// one of them; when that one is killed (SIGKILL, no goodbye), the other
-// takes the lease over within the lease's time and runs the work.
-func TestLeaseMovesWhenANodeDies(t *testing.T) {
-	bin := buildBinary(t)
-	uri := startStoreServer(t)
-	const ttl = 3 * time.Second
-	start := func() *server {
-		return startServerWith(t, bin, t.TempDir(), false, "MONGODB_URI="+uri, "SWITCHBOARD_LEASE_TTL=3s")
-	}
-	nodes := []*server{start(), start()}
-	held := func(s *server) bool {
-		resp, err := http.Get(s.base + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(body), `switchboard_lease_held{lease="scheduler"} 1`)
-	}
-	// Exactly one node holds it.
-	var holder, other *server
-	for deadline := time.Now().Add(2 * ttl); holder == nil; {
-		h0, h1 := held(nodes[0]), held(nodes[1])
-		switch {
-		case h0 && h1:
-			t.Fatal("both nodes hold the scheduler's lease")
-		case h0:
-			holder, other = nodes[0], nodes[1]
-		case h1:
-			holder, other = nodes[1], nodes[0]
-		case time.Now().After(deadline):
-			t.Fatalf("no node took the scheduler's lease within %s", 2*ttl)
-		default:
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	if err := holder.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-holder.done
-	killed := time.Now()
-	for !held(other) {
-		if time.Since(killed) > ttl+2*time.Second {
-			t.Fatalf("the surviving node did not take the lease within %s of the holder's death (lease %s)", time.Since(killed).Round(time.Millisecond), ttl)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Logf("the lease moved %s after the holder was killed (lease %s)", time.Since(killed).Round(time.Millisecond), ttl)
-	other.stop(t)
-	if errs := errorLogLines(other.stderr.String()); len(errs) > 0 {
-		t.Errorf("the surviving node logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
 

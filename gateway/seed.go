@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"strings"
 
 	"github.com/switchboard-chat/switchboard/inbox"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -39,10 +40,20 @@ func bootstrap(ctx context.Context, svc *inbox.Service, cfg Config) (bootInfo, e
 		}
 		role, name, lang := inbox.RoleAdmin, "Admin", "en"
 		ag, err := svc.CreateAgent(ctx, inbox.System, inbox.AgentInput{Name: &name, Email: &cfg.AdminEmail, Password: &pw, Role: &role, Language: &lang})
-		if err != nil {
+		var fe *inbox.FieldError
+		switch {
+		case errors.As(err, &fe) && fe.Field == "email":
+			// Another gateway on the same store started at the same time
+			// and created the admin first: theirs it is.
+			info.AdminPassword = ""
+			if adminID, err = firstAdmin(ctx, svc, cfg.AdminEmail); err != nil {
+				return info, err
+			}
+		case err != nil:
 			return info, fmt.Errorf("create first admin: %w", err)
+		default:
+			adminID = ag.ID
 		}
-		adminID = ag.ID
 	}
 	if cfg.Demo {
 		info.DemoLineID, err = seedDemo(ctx, svc, cfg, adminID)
@@ -79,10 +90,34 @@ func seedDemo(ctx context.Context, svc *inbox.Service, cfg Config, adminID strin
 	if err != nil {
 		return "", fmt.Errorf("create demo line: %w", err)
 	}
-	if _, err := meta.InsertOne(ctx, bson.M{"_id": "demo", "lineId": l.ID}); err != nil {
+	if _, err := meta.InsertOne(ctx, bson.M{"_id": "demo", "lineId": l.ID}); mongo.IsDuplicateKeyError(err) {
+		// Another gateway on the same store seeded it at the same time:
+		// one demo line is enough.
+		if _, err := svc.DeleteLine(ctx, inbox.System, l.ID); err != nil {
+			return "", fmt.Errorf("delete second demo line: %w", err)
+		}
+		if err := meta.FindOne(ctx, bson.M{"_id": "demo"}).Decode(&doc); err != nil {
+			return "", fmt.Errorf("store: read demo marker: %w", err)
+		}
+		return doc.LineID, nil
+	} else if err != nil {
 		return "", fmt.Errorf("store: write demo marker: %w", err)
 	}
 	return l.ID, nil
+}
+
+// firstAdmin finds the admin another gateway created with email.
+func firstAdmin(ctx context.Context, svc *inbox.Service, email string) (string, error) {
+	agents, err := svc.Agents(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, ag := range agents {
+		if strings.EqualFold(ag.Email, email) {
+			return ag.ID, nil
+		}
+	}
+	return "", fmt.Errorf("create first admin: %s is taken, but by no agent", email)
 }
 
 func generatePassword() string {

@@ -97,6 +97,13 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		return parts{}, boot, err
 	}
 
+	// Agents' websockets and failed sign-ins count on every node: each
+	// shares its own through the store.
+	var sockets api.SocketLog
+	var signIns api.SignInLog // nil: this process's counts only (embedded store)
+	if !store.Exclusive() {
+		sockets, signIns = store, store
+	}
 	conns := newConnTracker()
 	app := newHTTP(cfg, log, m, store, conns)
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestCompression, Next: func(c *fiber.Ctx) bool { return !isAsset(c.Path()) }}))
@@ -114,6 +121,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		OnLoginLock:                func(scope string) { m.loginLocks.WithLabelValues(scope).Inc() },
 		OnLoginAlert:               m.loginAlerts.Inc,
 		PresenceGrace:              cfg.PresenceGrace,
+		Node:                       node,
+		Sockets:                    sockets,
+		SignInLog:                  signIns,
 	}, log)
 	// The websocket and files routes go before Mount, whose catch-all 404
 	// ends /api/v1.

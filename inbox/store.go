@@ -62,6 +62,11 @@ type Store struct {
 	// meta keeps the store's own state: whether the last run ended
 	// cleanly (store_recovery.go).
 	meta *mongo.Collection
+	// signIns holds failed sign-ins on a shared store, so that every
+	// gateway counts them (store_signin.go); signInPurged is when expired
+	// ones were last deleted, in Unix nanoseconds of the callers' clock.
+	signIns      *mongo.Collection
+	signInPurged atomic.Int64
 	// counterMu serialises counters within the process; see keyedMutex.
 	counterMu sync.Mutex
 	// exclusive is set when this process is the database's only writer (the
@@ -147,6 +152,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		updates:       db.Collection("channel_updates"),
 		mailIDs:       db.Collection("mail_ids"),
 		cursors:       db.Collection("cursors"),
+		signIns:       db.Collection("signin_failures"),
 		exclusive:     o.Exclusive,
 	}, nil
 }
@@ -227,6 +233,11 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	}
 	if err := s.ensureCapped(ctx, s.events.Name(), EventLogBytes); err != nil {
 		return err
+	}
+	if !s.exclusive {
+		if err := s.ensureSignInIndexes(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -48,9 +48,18 @@ type Config struct {
 	// LoginAlertFailures. Both may be nil.
 	OnLoginLock  func(kind string)
 	OnLoginAlert func()
+	// SignInLog, on a shared store, counts failed sign-ins over all
+	// gateways, under the same limits as this gateway's own counts. Nil:
+	// this gateway's counts only (the embedded store, one process).
+	SignInLog SignInLog
 	// PresenceGrace is how long an online agent may be without an agent
 	// websocket before RunPresence sets them offline (default 2m).
 	PresenceGrace time.Duration
+	// Node names this gateway among several on one store, and Sockets
+	// shares its agents' websockets with the others (presence_nodes.go);
+	// nil when this is the only gateway on its store.
+	Node    string
+	Sockets SocketLog
 }
 
 // SessionCookie is the name of the session cookie.
@@ -98,10 +107,12 @@ func New(svc *inbox.Service, cfg Config, log *slog.Logger) *API {
 	}
 	a := &API{exports: exportGate{max: ExportsAtOnce, running: map[string]bool{}}, svc: svc, cfg: cfg, log: log, publicOrigin: originOf(cfg.PublicURL)}
 	a.presence = newPresence(svc, cfg.PresenceGrace, log)
+	a.presence.nodes, a.presence.node = cfg.Sockets, cfg.Node
 	a.throttle = newThrottle(throttleConfig{
 		window: cfg.LoginWindow, now: svc.Now,
 		pairMax: cfg.LoginMaxFailures, addrMax: cfg.LoginMaxFailuresPerAddress,
 		alertAt: cfg.LoginAlertFailures, inFlight: cfg.LoginMaxInFlight,
+		shared: cfg.SignInLog, log: log,
 		onLock: func(kind, key string) {
 			log.Warn("sign-ins locked after failed attempts", "scope", kind, "key", key, "window", cfg.LoginWindow)
 			if cfg.OnLoginLock != nil {

@@ -77,7 +77,7 @@ func (a *API) login(c *fiber.Ctx) error {
 		return a.fail(c, &inbox.FieldError{Field: "email", Message: "is required"})
 	}
 	account := strings.ToLower(strings.TrimSpace(req.Email)) // as Login matches it
-	att, refused := a.throttle.begin(account, c.IP())
+	att, refused := a.throttle.begin(c.UserContext(), account, c.IP())
 	if refused != nil {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(refused.wait.Seconds())+1))
 		if refused.why == "busy" {
@@ -87,13 +87,13 @@ func (a *API) login(c *fiber.Ctx) error {
 	}
 	token, sess, ag, err := a.svc.Login(c.UserContext(), req.Email, req.Password, a.cfg.SessionTTL)
 	if err != nil {
-		att.failed()
+		att.failed(c.UserContext())
 		if errors.Is(err, inbox.ErrUnauthorized) {
 			return writeError(c, fiber.StatusUnauthorized, "unauthorized", "wrong e-mail or password", "")
 		}
 		return a.fail(c, err)
 	}
-	att.succeeded()
+	att.succeeded(c.UserContext())
 	c.Cookie(&fiber.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: a.cfg.CookieSecure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt,

@@ -25,7 +25,9 @@ const DefaultPresenceGrace = 2 * time.Minute
 //     last socket's end, or from when the tracker first noticed the agent
 //     without one (after a restart, or presence set through the API).
 //
-// Sockets are counted per process: a deployment is one gateway process.
+// With several gateways on one store, each node shares its sockets and
+// agents' activity through the store (presence_nodes.go): an agent
+// connected to any node counts as connected on all of them.
 type presence struct {
 	svc   *inbox.Service
 	grace time.Duration
@@ -42,6 +44,14 @@ type presence struct {
 	// presence at the last sweep.
 	active map[string]time.Time
 	seen   map[string]inbox.Presence
+
+	// nodes shares sockets with the other gateways on the store (nil: none);
+	// node is this one's name, remote the others' view at the last sweep,
+	// kicks asks for a share before the next sweep.
+	nodes  SocketLog
+	node   string
+	remote elsewhere
+	kicks  chan struct{}
 }
 
 type socketRef struct {
@@ -55,7 +65,7 @@ func newPresence(svc *inbox.Service, grace time.Duration, log *slog.Logger) *pre
 	}
 	return &presence{svc: svc, grace: grace, log: log,
 		sockets: map[string]map[int64]socketRef{}, alone: map[string]time.Time{},
-		active: map[string]time.Time{}, seen: map[string]inbox.Presence{}}
+		active: map[string]time.Time{}, seen: map[string]inbox.Presence{}, kicks: make(chan struct{}, 1)}
 }
 
 // connected records an agent websocket of the session token; stop ends
@@ -69,6 +79,9 @@ func (p *presence) connected(agentID, token string, stop context.CancelFunc) (go
 		p.sockets[agentID] = map[int64]socketRef{}
 	}
 	p.sockets[agentID][id] = socketRef{token: token, stop: stop}
+	if len(p.sockets[agentID]) == 1 {
+		p.kick() // the other nodes learn of it before their next sweep
+	}
 	delete(p.alone, agentID)
 	p.active[agentID] = p.svc.Now()
 	return func() {
@@ -110,6 +123,12 @@ func (p *presence) signedOut(ctx context.Context, ag *inbox.Agent, token string)
 	if p.endSession(ag.ID, token) || ag.Presence == inbox.PresenceOffline {
 		return nil
 	}
+	p.mu.Lock()
+	elsewhere := p.otherSessionElsewhere(ag.ID, token)
+	p.mu.Unlock()
+	if elsewhere {
+		return nil
+	}
 	return p.setOffline(ctx, ag.ID, inbox.ReasonSignOut, "signed out")
 }
 
@@ -132,6 +151,9 @@ func (p *presence) setOffline(ctx context.Context, agentID string, reason inbox.
 // agent websocket for longer than the grace period, and every one whose
 // inbox has seen no activity for their AwayAfter.
 func (p *presence) sweep(ctx context.Context) error {
+	if err := p.share(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("presence: share agent sockets with the other nodes; using the last view", "err", err)
+	}
 	agents, err := p.svc.Agents(ctx)
 	if err != nil {
 		return err
@@ -149,12 +171,12 @@ func (p *presence) sweep(ctx context.Context) error {
 			p.active[ag.ID] = now // back from offline (or first seen): the wait starts now
 		}
 		if ag.Presence != inbox.PresenceOffline && !ag.Disabled && len(p.sockets[ag.ID]) > 0 {
-			if d := ag.AwayAfter(); d > 0 && now.Sub(p.active[ag.ID]) >= d {
+			if d := ag.AwayAfter(); d > 0 && now.Sub(p.activeOf(ag.ID)) >= d {
 				away = append(away, ag.ID)
 				awayFor[ag.ID] = d
 			}
 		}
-		if ag.Presence == inbox.PresenceOffline || ag.Disabled || len(p.sockets[ag.ID]) > 0 {
+		if ag.Presence == inbox.PresenceOffline || ag.Disabled || p.socketsOf(ag.ID) > 0 {
 			delete(p.alone, ag.ID)
 			continue
 		}
@@ -205,10 +227,15 @@ func (p *presence) every() time.Duration { return min(max(p.grace/4, time.Second
 func (a *API) RunPresence(ctx context.Context) error {
 	t := time.NewTicker(a.presence.every())
 	defer t.Stop()
+	defer a.presence.dropShared(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-a.presence.kicks:
+			if err := a.presence.share(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("presence: share agent sockets with the other nodes", "err", err)
+			}
 		case <-t.C:
 			if err := a.presence.sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("presence sweep", "err", err)

@@ -124,7 +124,7 @@ func (a *API) changePassword(c *fiber.Ctx) error {
 		return a.fail(c, err)
 	}
 	p := who(c)
-	att, refused := a.throttle.begin(p.agent.Email, c.IP())
+	att, refused := a.throttle.begin(c.UserContext(), p.agent.Email, c.IP())
 	if refused != nil {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(refused.wait.Seconds())+1))
 		return writeError(c, fiber.StatusTooManyRequests, "throttled", "too many wrong passwords; try again later", "currentPassword")
@@ -133,9 +133,9 @@ func (a *API) changePassword(c *fiber.Ctx) error {
 	var fe *inbox.FieldError
 	switch {
 	case err == nil, errors.As(err, &fe) && fe.Field != "currentPassword":
-		att.succeeded() // the current password was right
+		att.succeeded(c.UserContext()) // the current password was right
 	default:
-		att.failed()
+		att.failed(c.UserContext())
 	}
 	if err != nil {
 		return a.fail(c, err)

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -12,6 +14,11 @@ import (
 // attacker elsewhere cannot lock the owner out; an address is locked after
 // LoginMaxFailuresPerAddress failures over all accounts; and at most
 // LoginMaxInFlight attempts per account and per address run at once.
+//
+// Several gateways on one shared store each keep these counts, and with a
+// shared log (Config.SignInLog) every attempt is also counted there before
+// its password is checked, and refused once the failures over all
+// gateways reach the same limits (throttle_shared.go).
 type throttle struct {
 	mu     sync.Mutex
 	window time.Duration
@@ -25,6 +32,10 @@ type throttle struct {
 	// onAlert when one account passes alertAt failures from all addresses.
 	onLock  func(kind, key string)
 	onAlert func(account string, failures int)
+	// shared, when set, counts the failures of every gateway; log gets
+	// its errors.
+	shared SignInLog
+	log    *slog.Logger
 }
 
 // throttleKeysMax bounds the keys kept; older entries are pruned first.
@@ -36,13 +47,15 @@ type throttleConfig struct {
 	now                                 func() time.Time
 	onLock                              func(kind, key string)
 	onAlert                             func(account string, failures int)
+	shared                              SignInLog
+	log                                 *slog.Logger
 }
 
 func newThrottle(c throttleConfig) *throttle {
 	return &throttle{
 		window: c.window, now: c.now, pairMax: c.pairMax, addrMax: c.addrMax, alertAt: c.alertAt, inFlightMax: c.inFlight,
 		hits: map[string][]time.Time{}, inFlight: map[string]int{}, alerted: map[string]time.Time{},
-		onLock: c.onLock, onAlert: c.onAlert,
+		onLock: c.onLock, onAlert: c.onAlert, shared: c.shared, log: c.log,
 	}
 }
 
@@ -53,6 +66,11 @@ type attempt struct {
 	at                time.Time
 	accountKey, ipKey string
 	done              bool
+	// recorded says the attempt is in the shared log; sharedPair and
+	// sharedAddr are the failures there when it began, itself included
+	// (0: not known).
+	recorded               bool
+	sharedPair, sharedAddr int
 }
 
 // refusal says why an attempt may not start and for how long.
@@ -78,9 +96,23 @@ func (t *throttle) recent(key string, now time.Time) []time.Time {
 
 // begin counts an attempt on account from address before the password is
 // checked, or refuses it: locked (too many recent failures) or busy (too
-// many attempts running). The caller ends an accepted attempt with
+// many attempts running). With a shared log the attempt is also counted
+// there, over all gateways. The caller ends an accepted attempt with
 // succeeded or failed.
-func (t *throttle) begin(account, address string) (*attempt, *refusal) {
+func (t *throttle) begin(ctx context.Context, account, address string) (*attempt, *refusal) {
+	a, r := t.beginLocal(account, address)
+	if r != nil || t.shared == nil {
+		return a, r
+	}
+	if r := a.checkShared(ctx); r != nil {
+		a.takeBack(false)
+		return nil, r
+	}
+	return a, nil
+}
+
+// beginLocal is begin on this process's counts.
+func (t *throttle) beginLocal(account, address string) (*attempt, *refusal) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -129,18 +161,23 @@ func (a *attempt) end() {
 	a.done = true
 }
 
-// succeeded takes the attempt back and clears the account's failures from
-// this address.
-func (a *attempt) succeeded() {
+// takeBack ends the attempt without counting it, and says whether it was
+// still running; clear also forgets the account's failures from this
+// address.
+func (a *attempt) takeBack(clear bool) bool {
 	t := a.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if a.done {
-		return
+		return false
 	}
 	a.end()
-	delete(t.hits, a.pair)
-	for _, k := range []string{a.addr, a.acct} {
+	keys := []string{a.pair, a.addr, a.acct}
+	if clear {
+		delete(t.hits, a.pair)
+		keys = keys[1:]
+	}
+	for _, k := range keys {
 		hs := t.hits[k]
 		for i := len(hs) - 1; i >= 0; i-- {
 			if hs[i].Equal(a.at) {
@@ -154,10 +191,19 @@ func (a *attempt) succeeded() {
 			t.hits[k] = hs
 		}
 	}
+	return true
+}
+
+// succeeded takes the attempt back and clears the account's failures from
+// this address, here and in the shared log.
+func (a *attempt) succeeded(ctx context.Context) {
+	if a.takeBack(true) {
+		a.clearShared(ctx)
+	}
 }
 
 // failed keeps the attempt counted and reports new locks and alerts.
-func (a *attempt) failed() {
+func (a *attempt) failed(ctx context.Context) {
 	t := a.t
 	t.mu.Lock()
 	if a.done {
@@ -182,6 +228,7 @@ func (a *attempt) failed() {
 		}
 	}
 	t.mu.Unlock()
+	locks = a.failedShared(ctx, locks)
 	for _, l := range locks {
 		if t.onLock != nil {
 			t.onLock(l[0], l[1])
