@@ -11,18 +11,18 @@ import (
 	"time"
 )
 
-// TestKillANodeUnderLoad: two gateways on one store; 20 visitors connected
-// to node A send 200 messages; node A is killed with SIGKILL in the middle
+// TestKillANodeUnderLoad: two gateways on one store; 100 visitors connected
+// to node A send 500 messages; node A is killed with SIGKILL in the middle
 // and the visitors reconnect to node B with the same tokens, sending what
 // was not acknowledged again with the same client ids. Every acknowledged
 // message is stored exactly once, nothing is stored twice, and every
 // message sent is acknowledged in the end.
 func TestKillANodeUnderLoad(t *testing.T) {
 	const (
-		visitors   = 20
-		perVisitor = 10
+		visitors   = 100
+		perVisitor = 5
 		window     = 3
-		killAfter  = 60
+		killAfter  = 150
 	)
 	bin := buildBinary(t)
 	uri := startStoreServer(t)
@@ -136,7 +136,9 @@ func TestKillANodeUnderLoad(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if u := unseen(); len(u) > 0 {
-		t.Errorf("the agent on node B never saw %d acknowledged messages: %v", len(u), u)
+		_, metrics := adminB.do("GET", "/metrics", nil, "")
+		t.Errorf("the agent on node B never saw %d acknowledged messages: %v\nnode B's event metrics:\n%s\nnode B's log:\n%s",
+			len(u), u, grepLines(string(metrics), "switchboard_event"), b.stderr)
 	}
 
 	// What the store holds, read through node B.

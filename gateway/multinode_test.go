@@ -100,7 +100,11 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 	adminA, adminB := newClient(t, "admin@A", a.base), newClient(t, "admin@B", b.base)
 	adminA.login(boot.adminEmail, boot.adminPassword)
 	adminB.login(boot.adminEmail, boot.adminPassword)
-	line := createWidgetLine(adminA, "Shared line")
+	var line lineJSON
+	adminA.expect("POST", "/api/v1/lines", map[string]any{
+		"name": "Shared line", "settings": map[string]any{"missedAfterSeconds": 5},
+		"channels": map[string]any{"widget": map[string]any{"enabled": true, "allowedOrigins": []string{shopOrigin}}},
+	}, http.StatusCreated, &line)
 	adminB.expect("PATCH", "/api/v1/me", map[string]any{"presence": "online"}, http.StatusOK, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -225,6 +229,34 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 		t.Fatalf("the visitor on node A, waiting for the agent on node B typing: %v", err)
 	}
 
+	// A second visitor on A waits unanswered: the supervisor's table on C
+	// shows the missed marker, once, whichever node runs the watcher.
+	sess2, err := newWidgetSession(ctx, a.base, line.ID, shopOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitor2, _, err := dialVisitor(ctx, a.base, sess2.Token, originOfBase(a.base), shopOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer visitor2.close()
+	if err := visitor2.hello(0, ""); err != nil {
+		t.Fatal(err)
+	}
+	sent2 := time.Now()
+	if err := visitor2.sendMessage("two-nodes-2", "Anyone?"); err != nil {
+		t.Fatal(err)
+	}
+	ack2, err := visitor2.nextOf(ctx, "ack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	missed := watchMissed(tableEvents)
+	if got := missed.next(t, 10*time.Second); got != ack2.ConversationID {
+		t.Fatalf("the table on C saw %s turn missed, want %s", got, ack2.ConversationID)
+	}
+	t.Logf("missed marker on C's table %s after the message (missed after 5 s)", time.Since(sent2).Round(time.Millisecond))
+
 	// Nothing doubled: the visitor's message reached B once.
 	quiet := time.After(1500 * time.Millisecond)
 	for done := false; !done; {
@@ -237,6 +269,11 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 		case <-quiet:
 			done = true
 		}
+	}
+	select {
+	case id := <-missed.marks:
+		t.Errorf("the table on C saw %s turn missed again", id)
+	default:
 	}
 	_, metrics := adminB.do("GET", "/metrics", nil, "")
 	if body := string(metrics); !strings.Contains(body, "switchboard_events_from_other_nodes_total") ||

@@ -134,8 +134,19 @@ func (l *EventLog) Run(ctx context.Context) error {
 	close(l.started)
 	defer close(l.stopped)
 	batch := make([]queued, 0, l.maxBatch)
+	// A named node says where its numbering is, now and every
+	// EventNodeBeat, for tails that find batches by number.
+	var beat <-chan time.Time
+	if l.node != "" {
+		l.beat(ctx)
+		t := time.NewTicker(EventNodeBeat)
+		defer t.Stop()
+		beat = t.C
+	}
 	for {
 		select {
+		case <-beat:
+			l.beat(ctx)
 		case <-ctx.Done():
 			for {
 				select {
@@ -176,6 +187,9 @@ func (l *EventLog) write(ctx context.Context, batch []queued) {
 	}
 	l.seq++
 	doc := EventBatch{ID: newID(), At: events[len(events)-1].At, Node: l.node, Seq: l.seq, Events: events}
+	if l.node != "" {
+		doc.ID = batchID(l.node, l.seq) // found by _id where the tail probes
+	}
 	err := l.store.InsertEventBatch(wctx, doc)
 	if err != nil {
 		l.log.Error("event log write", "events", len(batch), "err", err)
@@ -184,5 +198,19 @@ func (l *EventLog) write(ctx context.Context, batch []queued) {
 		if q.done != nil {
 			q.done <- err
 		}
+	}
+}
+
+// EventNodeBeat is how often a node on a shared store writes how far its
+// batches are numbered (store_events_probe.go).
+const EventNodeBeat = 2 * time.Second
+
+// beat writes the node's numbering; a failure is logged and written again
+// at the next beat.
+func (l *EventLog) beat(ctx context.Context) {
+	bctx, cancel := context.WithTimeout(ctx, EventNodeBeat)
+	defer cancel()
+	if err := l.store.PutEventNode(bctx, l.node, l.seq, time.Now()); err != nil && ctx.Err() == nil {
+		l.log.Warn("event log: write this node's numbering", "err", err)
 	}
 }

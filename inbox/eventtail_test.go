@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -111,4 +112,62 @@ func TestDurableEventLog(t *testing.T) {
 	if !found {
 		t.Error("the event published before Run started was never written")
 	}
+}
+
+// A batch a node numbered but that is not in the log (its write failed,
+// or the capped log rolled past it) is a gap: the tail hands on what came
+// after it, in order, and tells clients to resync — never a silent hole.
+// Batches are written here as a node writes them: "<node>#<seq>", with
+// the node's numbering in event_nodes.
+func TestEventTailReportsAMissingBatch(t *testing.T) {
+	store := engine.Store(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hub := &inbox.Recorder{}
+	gaps := make(chan struct{}, 4)
+	tail := inbox.NewEventTail(store, hub, inbox.EventTailOptions{Node: "B", OnGap: func() { gaps <- struct{}{} }}, nil)
+	done := make(chan struct{})
+	go func() { _ = tail.Run(ctx); close(done) }()
+	time.Sleep(300 * time.Millisecond)
+	write := func(seq int64) {
+		ev := inbox.Event{ID: fmt.Sprintf("A%d", seq), Type: inbox.EventMessageCreated, At: time.Now().UTC()}
+		b := inbox.EventBatch{ID: fmt.Sprintf("A#%d", seq), At: ev.At, Node: "A", Seq: seq, Events: []inbox.Event{ev}}
+		if err := store.InsertEventBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.PutEventNode(ctx, "A", 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	write(1)
+	write(2)
+	// Batch 3 never reaches the log; 4 does, and the node says so.
+	write(4)
+	if err := store.PutEventNode(ctx, "A", 4, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gaps:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the tail did not report the missing batch")
+	}
+	var got []string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && len(got) < 3; time.Sleep(20 * time.Millisecond) {
+		got = got[:0]
+		for _, ev := range hub.Events() {
+			got = append(got, ev.ID)
+		}
+	}
+	if want := []string{"A1", "A2", "A4"}; !slices.Equal(got, want) {
+		t.Errorf("the hub got %v, want %v", got, want)
+	}
+	write(5)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && len(hub.Events()) < 4; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(hub.Events()); n != 4 {
+		t.Errorf("after the gap the tail handed on %d events, want 4 (it goes on)", n)
+	}
+	cancel()
+	<-done
 }

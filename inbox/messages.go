@@ -160,7 +160,10 @@ func (s *Service) Append(ctx context.Context, a Actor, convID string, in Message
 		if !s.store.Exclusive() {
 			// Several gateways: the one that stored it may have died
 			// before announcing it, and this retry is the sender's only
-			// word of it. Announced again (clients skip a seq they show).
+			// word of it. Announced again (clients skip a seq they show),
+			// with the conversation as it stands: if the message opened
+			// it, lists elsewhere may not have heard of it either.
+			s.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: convID, LineID: c.LineID, AgentID: c.AgentID, Conversation: c})
 			s.publish(ctx, Event{Type: EventMessageCreated, ConversationID: convID, LineID: c.LineID, AgentID: c.AgentID, Message: old})
 		}
 		return old, true, nil

@@ -72,6 +72,11 @@ type Store struct {
 	// exclusive is set when this process is the database's only writer (the
 	// embedded engine). See ReplaceConversation.
 	exclusive bool
+	// ferret is set when the server is the embedded engine (FerretDB),
+	// reached directly or through MONGODB_URI: its tailable cursors read
+	// the whole capped collection every 10 ms, so the event tail probes
+	// by _id there instead (store_events_probe.go).
+	ferret bool
 	// linesCache and agentsCache hold those small collections in
 	// exclusive mode (store_smallcache.go).
 	linesCache, agentsCache smallColl
@@ -121,6 +126,12 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
 	db := client.Database(dbName)
+	var info bson.M
+	if err := client.Database("admin").RunCommand(pctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("store: buildInfo: %w", err)
+	}
+	_, ferret := info["ferretdbVersion"]
 	var ws *workingSet
 	if o.Exclusive {
 		ws = &workingSet{}
@@ -154,6 +165,7 @@ func Connect(ctx context.Context, uri, dbName string, o StoreOptions) (*Store, e
 		cursors:       db.Collection("cursors"),
 		signIns:       db.Collection("signin_failures"),
 		exclusive:     o.Exclusive,
+		ferret:        ferret,
 	}, nil
 }
 

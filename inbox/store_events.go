@@ -30,7 +30,13 @@ func (s *Store) RecentEvents(ctx context.Context, limit int64) ([]EventBatch, er
 // It uses a tailable await cursor with batch size 1 — the embedded engine
 // closes a tailable cursor whose first batch is short — and waits up to
 // maxAwait on the server for each next batch.
+//
+// On the embedded engine it probes for each node's next batch by _id
+// instead (store_events_probe.go); the contract is the same.
 func (s *Store) TailEvents(ctx context.Context, since time.Time, maxAwait time.Duration, fn func(EventBatch), caughtUp func()) error {
+	if s.ferret {
+		return s.probeEvents(ctx, since, fn, caughtUp)
+	}
 	cur, err := s.events.Find(ctx, bson.M{"at": bson.M{"$gte": since}},
 		options.Find().SetCursorType(options.TailableAwait).SetBatchSize(1).SetMaxAwaitTime(maxAwait))
 	if err != nil {

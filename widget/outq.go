@@ -26,6 +26,7 @@ const (
 	itemClose                      // a close frame: code, text; wake the reader after it when wake
 	itemEvent                      // ev: a hub event to relay
 	itemReplay                     // the replay after hello: seq, text (conversation)
+	itemFill                       // messages missing before held ones: text (conversation)
 )
 
 type outItem struct {
@@ -235,6 +236,8 @@ func (c *conn) pump() {
 			c.relay(c.ctx, c.stream, it.ev)
 		case itemReplay:
 			c.startStream(it.seq, it.text)
+		case itemFill:
+			c.fill(c.ctx, c.stream, it.text)
 		}
 	}
 }

@@ -64,6 +64,9 @@ type streamState struct {
 	status  map[string]inbox.Status
 	mode    inbox.Mode
 	names   map[string]string // agent names for typing frames
+	// held are messages that came after a gap, by conversation and seq
+	// (stream_order.go).
+	held map[string]map[int64]*inbox.Message
 }
 
 // hello starts the event stream: from now on the hub's events for this
@@ -184,7 +187,9 @@ func (c *conn) replayConversation(ctx context.Context, s *streamState, conv *inb
 func (c *conn) accept(ev inbox.Event) bool {
 	switch ev.Type {
 	case inbox.EventMessageCreated:
-		return ev.Message != nil && !ev.Message.Comment && c.convs[ev.ConversationID]
+		// Comments too: their seqs are gaps the stream must know of
+		// (stream_order.go); they are never sent.
+		return ev.Message != nil && c.convs[ev.ConversationID]
 	case inbox.EventConversationOpened, inbox.EventConversationUpdated:
 		cv := ev.Conversation
 		if cv == nil || cv.ContactID != c.v.ID || cv.Channel != inbox.ChannelLiveChat {
@@ -210,12 +215,9 @@ func (c *conn) accept(ev inbox.Event) bool {
 func (c *conn) relay(ctx context.Context, s *streamState, ev inbox.Event) {
 	switch ev.Type {
 	case inbox.EventMessageCreated:
-		m := ev.Message
-		if m == nil || m.Comment || m.Seq <= s.lastSeq[m.ConversationID] {
-			return
+		if ev.Message != nil {
+			c.relayMessage(ctx, s, ev.Message)
 		}
-		s.lastSeq[m.ConversationID] = m.Seq
-		c.emit(messageFrame{Type: "message", Message: m})
 	case inbox.EventConversationOpened, inbox.EventConversationUpdated:
 		cv := ev.Conversation
 		if s.status[cv.ID] == cv.Status {

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// nginxOrSkip returns nginx's path; without it the test is skipped, unless
+// SWITCHBOARD_REQUIRE_NGINX=1 (CI), where it fails.
+func nginxOrSkip(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("nginx")
+	if err != nil {
+		if os.Getenv("SWITCHBOARD_REQUIRE_NGINX") == "1" {
+			t.Fatal("nginx is required (SWITCHBOARD_REQUIRE_NGINX=1) but not installed: apt-get install nginx")
+		}
+		t.Skip("nginx is not installed (apt-get install nginx); SWITCHBOARD_REQUIRE_NGINX=1 makes this a failure")
+	}
+	return path
+}
+
+var (
+	upstreamServers = regexp.MustCompile(`(?m)^\s*server gateway-\d+:8080([^;]*);\n`)
+	listen80        = regexp.MustCompile(`(?m)^(\s*)listen 80;`)
+)
+
+// startProxy runs deploy/nginx.conf — the docker-compose proxy — on addr
+// in front of the gateways at backends (its "server gateway-N:8080" lines
+// rewritten to them), until the test ends.
+func startProxy(t *testing.T, addr string, backends ...string) string {
+	t.Helper()
+	nginx := nginxOrSkip(t)
+	conf, err := os.ReadFile("../deploy/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyConf, err := os.ReadFile("../deploy/switchboard-proxy.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := upstreamServers.FindSubmatch(conf)
+	if m == nil || !listen80.Match(conf) {
+		t.Fatal("deploy/nginx.conf has no \"server gateway-N:8080 …;\" or \"listen 80;\" line any more")
+	}
+	var servers strings.Builder
+	params := strings.ReplaceAll(string(m[1]), " resolve", "") // addresses here, not names
+	for _, b := range backends {
+		fmt.Fprintf(&servers, "\t\tserver %s%s;\n", b, params)
+	}
+	first := true
+	out := upstreamServers.ReplaceAllFunc(conf, func([]byte) []byte {
+		if first {
+			first = false
+			return []byte(servers.String())
+		}
+		return nil
+	})
+	out = listen80.ReplaceAll(out, []byte("${1}listen "+addr+";"))
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"nginx.conf": out, "switchboard-proxy.conf": proxyConf} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
+		"-g", "daemon off; pid "+filepath.Join(dir, "nginx.pid")+"; error_log stderr warn;")
+	stderr := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	cmd.WaitDelay = 5 * time.Second // its workers hold the pipes a moment longer
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// SIGTERM: nginx's fast shutdown, workers included.
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	base := "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not proxy /healthz within 10 s: %v\n%s", err, stderr)
+		}
+	}
+}
+
+// agentSocket is an agent websocket that remembers why it closed.
+type agentSocket struct {
+	events chan json.RawMessage
+	err    error // set before events is closed
+}
+
+func dialAgentSocket(ctx context.Context, t *testing.T, base string, c *client) *agentSocket {
+	t.Helper()
+	var ws *websocket.Conn
+	for attempt := 1; ; attempt++ { // as the visitors' dial: a 502 is tried again
+		var resp *http.Response
+		var err error
+		if ws, resp, err = dialAgentWS(ctx, base, sessionCookie(c), base); err == nil {
+			break
+		}
+		if status, body := handshakeStatus(resp); status != http.StatusBadGateway || attempt == 3 {
+			t.Fatalf("agent websocket through %s (attempt %d): %v, status %d; body %s", base, attempt, err, status, body)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	a := &agentSocket{events: make(chan json.RawMessage, 256)}
+	go func() {
+		defer close(a.events)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				a.err = err
+				return
+			}
+			var f struct {
+				Type  string          `json:"type"`
+				Event json.RawMessage `json:"event"`
+			}
+			if json.Unmarshal(data, &f) == nil && f.Type == "event" {
+				a.events <- f.Event
+			}
+		}
+	}()
+	return a
+}
+
+// closeCode is the close code a socket ended with, 0 while it is open or
+// when it ended without a close frame.
+func closeCode(err error) int {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}
+
+// TestBehindTheProxy walks a rolling deployment through deploy/nginx.conf,
+// the proxy of docker-compose.yml: two gateways on one store behind
+// nginx, an agent and four visitors connected through it. Gateway A is
+// stopped (SIGTERM) and started again, then gateway B: each stop closes
+// its websockets with 1001, the clients reconnect through the proxy to
+// the gateway still running, and go on — every message acknowledged,
+// stored once and seen live by the agent. No sticky sessions: the
+// sign-in and the visitors' tokens work on whichever gateway nginx picks.
+func TestBehindTheProxy(t *testing.T) {
+	nginxOrSkip(t)
+	bin := buildBinary(t)
+	uri := startStoreServer(t)
+	proxyAddr := freePort(t)
+	env := []string{"MONGODB_URI=" + uri, "SWITCHBOARD_PUBLIC_URL=http://" + proxyAddr,
+		"SWITCHBOARD_PROXY_HEADER=X-Forwarded-For", "SWITCHBOARD_TRUSTED_PROXIES=127.0.0.1"}
+	addrA, addrB := freePort(t), freePort(t)
+	a := launchGateway(t, bin, t.TempDir(), addrA, env...)
+	boot := a.welcome(t)
+	b := launchGateway(t, bin, t.TempDir(), addrB, env...)
+	base := startProxy(t, proxyAddr, addrA, addrB)
+
+	admin := newClient(t, "admin", base)
+	admin.login(boot.adminEmail, boot.adminPassword)
+	admin.expect("PATCH", "/api/v1/me", map[string]any{"presence": "online"}, http.StatusOK, nil)
+	line := createWidgetLine(admin, "Proxied line")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	agent := dialAgentSocket(ctx, t, base, admin)
+
+	type visitor struct {
+		token string
+		ws    *visitorWS
+		conv  string
+		seq   int64
+	}
+	// dial connects through the proxy as the widget does: a refused
+	// attempt is tried again after a pause (nginx answers 502 once when
+	// every gateway it knows has just failed, and tries them all again).
+	dial := func(v *visitor) {
+		t.Helper()
+		var ws *visitorWS
+		for attempt := 1; ; attempt++ {
+			var resp *http.Response
+			var err error
+			if ws, resp, err = dialVisitor(ctx, base, v.token, originOfBase(base), shopOrigin); err == nil {
+				break
+			}
+			if status, body := handshakeStatus(resp); status != http.StatusBadGateway || attempt == 3 {
+				t.Fatalf("visitor websocket through the proxy (attempt %d): %v, status %d, %s", attempt, err, status, body)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		t.Cleanup(ws.close)
+		if err := ws.hello(v.seq, ""); err != nil {
+			t.Fatal(err)
+		}
+		v.ws = ws
+	}
+	visitors := make([]*visitor, 4)
+	for i := range visitors {
+		sess, err := newWidgetSession(ctx, base, line.ID, shopOrigin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		visitors[i] = &visitor{token: sess.Token}
+		dial(visitors[i])
+	}
+	seen := map[string]bool{} // message ids the agent saw live
+	// round sends one message from every visitor and waits until the
+	// agent saw them all.
+	round := func(n int) {
+		t.Helper()
+		want := map[string]bool{}
+		for i, v := range visitors {
+			if err := v.ws.sendMessage(fmt.Sprintf("proxy-v%d-m%d", i, n), fmt.Sprintf("round %d from visitor %d", n, i)); err != nil {
+				t.Fatal(err)
+			}
+			ack, err := v.ws.nextOf(ctx, "ack")
+			if err != nil {
+				t.Fatalf("round %d, visitor %d: %v", n, i, err)
+			}
+			v.conv, v.seq = ack.ConversationID, max(v.seq, ack.Seq)
+			want[ack.ID] = true
+		}
+		for deadline := time.After(10 * time.Second); len(want) > 0; {
+			select {
+			case raw, ok := <-agent.events:
+				if !ok {
+					t.Fatalf("round %d: the agent's websocket closed: %v", n, agent.err)
+				}
+				var ev struct {
+					Type    string `json:"type"`
+					Message *struct {
+						ID string `json:"id"`
+					} `json:"message"`
+				}
+				if json.Unmarshal(raw, &ev) == nil && ev.Type == "message.created" && ev.Message != nil {
+					if seen[ev.Message.ID] {
+						t.Errorf("round %d: the agent got message %s twice", n, ev.Message.ID)
+					}
+					seen[ev.Message.ID] = true
+					delete(want, ev.Message.ID)
+				}
+			case <-deadline:
+				t.Fatalf("round %d: the agent did not see %d messages", n, len(want))
+			}
+		}
+	}
+	// reconnect moves the clients whose gateway stopped to another one,
+	// through the proxy, and says how many there were; each must have
+	// been closed with 1001.
+	reconnect := func(all bool) int {
+		t.Helper()
+		moved := 0
+		closedWith := func(frames <-chan visitorFrame) bool {
+			for {
+				select {
+				case _, ok := <-frames:
+					if !ok {
+						return true
+					}
+				case <-time.After(300 * time.Millisecond):
+					return false
+				}
+			}
+		}
+		for i, v := range visitors {
+			if !closedWith(v.ws.frames) {
+				if all {
+					t.Errorf("visitor %d's websocket stayed open although its gateway stopped", i)
+				}
+				continue
+			}
+			if code := closeCode(v.ws.err); code != websocket.CloseGoingAway {
+				t.Errorf("visitor %d's websocket ended with %v (code %d), want 1001", i, v.ws.err, code)
+			}
+			dial(v)
+			moved++
+		}
+		agentClosed := func() bool {
+			for {
+				select {
+				case _, ok := <-agent.events:
+					if !ok {
+						return true
+					}
+				case <-time.After(300 * time.Millisecond):
+					return false
+				}
+			}
+		}
+		if !agentClosed() {
+			if all {
+				t.Error("the agent's websocket stayed open although its gateway stopped")
+			}
+			return moved
+		}
+		{
+			if code := closeCode(agent.err); code != websocket.CloseGoingAway {
+				t.Errorf("the agent's websocket ended with %v (code %d), want 1001", agent.err, code)
+			}
+			agent = dialAgentSocket(ctx, t, base, admin)
+			moved++
+		}
+		return moved
+	}
+
+	round(1)
+	a.stop(t)
+	movedA := reconnect(false)
+	round(2)
+	a = launchGateway(t, bin, t.TempDir(), addrA, env...)
+	b.stop(t)
+	movedB := reconnect(true) // after A's stop every client was on B
+	round(3)
+	t.Logf("clients moved: %d when A stopped, %d when B stopped", movedA, movedB)
+
+	// Stored once each, in order, read through the proxy.
+	for i, v := range visitors {
+		msgs := allMessages(admin, v.conv, 10)
+		var ids []string
+		for _, m := range msgs {
+			ids = append(ids, m.ClientID)
+		}
+		want := []string{fmt.Sprintf("proxy-v%d-m1", i), fmt.Sprintf("proxy-v%d-m2", i), fmt.Sprintf("proxy-v%d-m3", i)}
+		if strings.Join(ids, ",") != strings.Join(want, ",") {
+			t.Errorf("visitor %d's conversation holds %v, want %v", i, ids, want)
+		}
+	}
+	a.stop(t)
+	for _, s := range []*server{a, b} {
+		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
+			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
+		}
+	}
+}
