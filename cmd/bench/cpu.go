@@ -64,10 +64,11 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// cpuMeter measures the CPU the gateway and the bench (clients, and with
-// -store shared the embedded engine) use over a phase.
+// cpuMeter measures the CPU the gateways (summed over the -nodes
+// processes) and the bench (clients, and with -store shared the embedded
+// engine) use over a phase.
 type cpuMeter struct {
-	gwPid       int
+	gwPids      []int
 	start       time.Time
 	gw0, bench0 float64
 	gwW0, bW0   float64
@@ -79,16 +80,25 @@ type cpuMeter struct {
 	load1         string
 }
 
-func startCPU(gwPid int) *cpuMeter {
-	return &cpuMeter{gwPid: gwPid, start: time.Now(), gw0: cpuSeconds(gwPid), bench0: cpuSeconds(os.Getpid()),
-		gwW0: runqueueWait(gwPid), bW0: runqueueWait(os.Getpid()), load0: loadAvg()}
+// sumOver adds f over the pids.
+func sumOver(pids []int, f func(int) float64) float64 {
+	var t float64
+	for _, p := range pids {
+		t += f(p)
+	}
+	return t
+}
+
+func startCPU(gwPids ...int) *cpuMeter {
+	return &cpuMeter{gwPids: gwPids, start: time.Now(), gw0: sumOver(gwPids, cpuSeconds), bench0: cpuSeconds(os.Getpid()),
+		gwW0: sumOver(gwPids, runqueueWait), bW0: runqueueWait(os.Getpid()), load0: loadAvg()}
 }
 
 func (m *cpuMeter) stop() *cpuMeter {
 	m.wall = time.Since(m.start)
-	m.gwUse = (cpuSeconds(m.gwPid) - m.gw0) / m.wall.Seconds()
+	m.gwUse = (sumOver(m.gwPids, cpuSeconds) - m.gw0) / m.wall.Seconds()
 	m.bUse = (cpuSeconds(os.Getpid()) - m.bench0) / m.wall.Seconds()
-	m.gwWait = (runqueueWait(m.gwPid) - m.gwW0) / m.wall.Seconds()
+	m.gwWait = (sumOver(m.gwPids, runqueueWait) - m.gwW0) / m.wall.Seconds()
 	m.bWait = (runqueueWait(os.Getpid()) - m.bW0) / m.wall.Seconds()
 	m.load1 = loadAvg()
 	return m
@@ -98,18 +108,22 @@ func (m *cpuMeter) String() string {
 	if m == nil {
 		return ""
 	}
-	return fmt.Sprintf("CPU over %s: gateway %.2f cores (+%.2f threads waiting for a CPU), bench process %.2f cores (+%.2f waiting); machine load average %s → %s",
-		m.wall.Round(100*time.Millisecond), m.gwUse, m.gwWait, m.bUse, m.bWait, m.load0, m.load1)
+	gw := "gateway"
+	if len(m.gwPids) > 1 {
+		gw = fmt.Sprintf("%d gateways", len(m.gwPids))
+	}
+	return fmt.Sprintf("CPU over %s: %s %.2f cores (+%.2f threads waiting for a CPU), bench process %.2f cores (+%.2f waiting); machine load average %s → %s",
+		m.wall.Round(100*time.Millisecond), gw, m.gwUse, m.gwWait, m.bUse, m.bWait, m.load0, m.load1)
 }
 
-// waitQuiet waits (at most limit) until the gateway and the bench process
+// waitQuiet waits (at most limit) until the gateways and the bench process
 // (which, with -store shared, runs the store) use less than a quarter of a
 // core between them over two seconds: requests abandoned by the previous
 // phase must not be counted against the next one.
-func waitQuiet(ctx context.Context, gwPid int, limit time.Duration) time.Duration {
+func waitQuiet(ctx context.Context, limit time.Duration, gwPids ...int) time.Duration {
 	start := time.Now()
 	for time.Since(start) < limit && ctx.Err() == nil {
-		m := startCPU(gwPid)
+		m := startCPU(gwPids...)
 		if sleepCtx(ctx, 2*time.Second) != nil {
 			break
 		}

@@ -50,11 +50,12 @@ type setup struct {
 	lineID string
 }
 
-// createSetup signs the admin in, creates the agents and one line with
-// them in its queue and the bench's origin allowed, and brings the agents
-// online with their websockets open.
-func createSetup(ctx context.Context, g *gatewayproc.Process, nAgents int, origin string) (*setup, error) {
-	admin, err := g.SignIn(ctx, sharedTransport)
+// createSetup signs the admin in (on the first node), creates the agents
+// and one line with them in its queue and the bench's origin allowed, and
+// brings the agents online with their websockets open: agent i signs in
+// and opens its websocket on node i mod len(nodes).
+func createSetup(ctx context.Context, nodes []*gatewayproc.Process, nAgents int, origin string) (*setup, error) {
+	admin, err := nodes[0].SignIn(ctx, sharedTransport)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +89,8 @@ func createSetup(ctx context.Context, g *gatewayproc.Process, nAgents int, origi
 	}
 	s.lineID = line.ID
 	for i := range nAgents {
+		node := i % len(nodes)
+		g := nodes[node]
 		cl := gatewayproc.NewClient(g.BaseURL(), sharedTransport)
 		if err := cl.Login(ctx, emails[i], agentPassword); err != nil {
 			return nil, fmt.Errorf("agent login: %w", err)
@@ -97,8 +100,9 @@ func createSetup(ctx context.Context, g *gatewayproc.Process, nAgents int, origi
 		}
 		ac, err := dialAgent(ctx, g, cl)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("node %d: %w", node+1, err)
 		}
+		ac.node = node
 		s.agents = append(s.agents, ac)
 	}
 	return s, nil

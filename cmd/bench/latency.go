@@ -39,9 +39,29 @@ type latencyResult struct {
 	// acknowledged but never pushed to an agent, agent messages stored
 	// (in the visitor's history) but never pushed to the visitor.
 	refused, ackedNotPushed, storedNotPushed, checked int
+	// Of storedNotPushed, those whose visitor socket got a later seq of
+	// the same conversation: the widget sends only seqs above the last it
+	// sent, so these will not come on that socket.
+	overtaken int
+	// Deliveries of a message already delivered: message.created on the
+	// agents' sockets, message frames on the visitors'.
+	v2aDups, a2vDups int
 	// Refused sends found stored anyway (in the visitor's history).
 	refusedStored, refusedChecked int
 	details                       []string
+	// With -nodes > 1: the same figures split by whether the visitor and
+	// the conversation's agent are on the same gateway, and each node's
+	// cross-node event figures from its /metrics.
+	nodes int
+	split map[string]*splitResult
+	lag   []nodeLag
+}
+
+// splitResult is one subset (same-node, cross-node) of the deliveries.
+type splitResult struct {
+	v2a, a2v                 summary
+	v2aSent, v2aLost         int
+	a2vSent, a2vLost, failed int
 }
 
 // population is the connected visitors and the agents they talk to.
@@ -49,21 +69,41 @@ type population struct {
 	visitors []*visitorClient
 	owner    map[string]*agentConn // conversation id → its agent
 	convs    []string              // assigned conversations, in a fixed order
-	gwPid    int
-	base     string
+	gwPids   []int                 // of each node
+	bases    []string              // of each node
+}
+
+// Tags of the deliveries with -nodes > 1.
+const (
+	tagSame  = "same-node"
+	tagCross = "cross-node"
+)
+
+// nodeTag says whether a visitor on node vn and an agent on node an are
+// on the same gateway; "" with one gateway or no agent.
+func (p *population) nodeTag(vn int, a *agentConn) string {
+	switch {
+	case len(p.bases) < 2 || a == nil:
+		return ""
+	case a.node == vn:
+		return tagSame
+	default:
+		return tagCross
+	}
 }
 
 // openVisitors creates n sessions and opens their websockets (hello sent,
-// welcome received).
-func openVisitors(ctx context.Context, g *gatewayproc.Process, lineID, origin string, n int, b *bus) ([]*visitorClient, time.Duration, time.Duration, error) {
+// welcome received): visitor i on node i mod len(nodes).
+func openVisitors(ctx context.Context, nodes []*gatewayproc.Process, lineID, origin string, n int, b *bus) ([]*visitorClient, time.Duration, time.Duration, error) {
 	vs := make([]*visitorClient, n)
 	start := time.Now()
 	err := parallel(ctx, n, 16, func(i int) error {
-		tok, id, err := newSession(ctx, g.BaseURL(), lineID, origin)
+		node := i % len(nodes)
+		tok, id, err := newSession(ctx, nodes[node].BaseURL(), lineID, origin)
 		if err != nil {
 			return err
 		}
-		vs[i] = &visitorClient{idx: i, token: tok, id: id}
+		vs[i] = &visitorClient{idx: i, node: node, token: tok, id: id}
 		return nil
 	})
 	sessions := time.Since(start)
@@ -72,7 +112,7 @@ func openVisitors(ctx context.Context, g *gatewayproc.Process, lineID, origin st
 	}
 	start = time.Now()
 	err = parallel(ctx, n, 32, func(i int) error {
-		if err := connectVisitor(ctx, g.Addr(), origin, vs[i], b); err != nil {
+		if err := connectVisitor(ctx, nodes[vs[i].node].Addr(), origin, vs[i], b); err != nil {
 			return err
 		}
 		select {
@@ -171,7 +211,19 @@ func assignments(ctx context.Context, s *setup) (map[string]*agentConn, []string
 // open loop: a send is started on schedule whether or not earlier ones
 // are answered.
 func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur time.Duration) latencyResult {
-	res := latencyResult{visitors: len(p.visitors), rate: rate, duration: dur, assigned: len(p.convs)}
+	res := latencyResult{visitors: len(p.visitors), rate: rate, duration: dur, assigned: len(p.convs), nodes: len(p.bases)}
+	visitorOf := map[string]*visitorClient{}
+	for _, v := range p.visitors {
+		visitorOf[v.convID()] = v
+	}
+	var tagMu sync.Mutex
+	sentBy := map[string]int{}   // "v2a "+tag, "a2v "+tag → messages sent
+	failedBy := map[string]int{} // tag → agent POSTs failed
+	count := func(m map[string]int, key string) {
+		tagMu.Lock()
+		m[key]++
+		tagMu.Unlock()
+	}
 	b.toAgent.reset()
 	b.acked.reset()
 	b.toVisitor.reset()
@@ -189,7 +241,7 @@ func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur ti
 		mu                 sync.Mutex
 		postErr            string
 	)
-	meter := startCPU(p.gwPid)
+	meter := startCPU(p.gwPids...)
 	mctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	interval := time.Duration(float64(time.Second) / rate)
@@ -217,10 +269,12 @@ func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur ti
 			}
 			v := p.visitors[n%len(p.visitors)]
 			id := fmt.Sprintf("v-%d-%d", v.idx, n)
+			tag := p.nodeTag(v.node, p.owner[v.convID()])
 			launch(func() {
 				now := time.Now()
 				a2vConv.Store(id, v.convID())
-				b.toAgent.add(id, now)
+				count(sentBy, "v2a "+tag)
+				b.toAgent.addTagged(id, now, tag)
 				b.acked.add(id, now)
 				v2aSent.Add(1)
 				if err := v.write(map[string]any{"type": "send", "clientId": id, "text": messageText}); err != nil {
@@ -245,15 +299,21 @@ func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur ti
 			conv := p.convs[n%len(p.convs)]
 			a := p.owner[conv]
 			id := fmt.Sprintf("a-%d", n)
+			tag := ""
+			if v := visitorOf[conv]; v != nil {
+				tag = p.nodeTag(v.node, a)
+			}
 			launch(func() {
 				start := time.Now()
-				b.toVisitor.add(id, start)
+				count(sentBy, "a2v "+tag)
+				b.toVisitor.addTagged(id, start, tag)
 				a2vConv.Store(id, conv)
 				a2vSent.Add(1)
 				err := a.cl.Call(ctx, "POST", "/api/v1/conversations/"+conv+"/messages",
 					map[string]any{"text": "Thanks for waiting — it ships tomorrow.", "clientId": id}, http.StatusCreated, nil)
 				if err != nil {
 					a2vFailed.Add(1)
+					count(failedBy, tag)
 					b.toVisitor.drop(id)
 					mu.Lock()
 					postErr = err.Error()
@@ -280,17 +340,26 @@ func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur ti
 	if res.a2vFailed > 0 {
 		res.lastError = "agent POST failed: " + postErr
 	}
+	if res.nodes > 1 {
+		res.split = map[string]*splitResult{}
+		for _, tag := range []string{tagSame, tagCross} {
+			res.split[tag] = &splitResult{v2a: b.toAgent.tagSummary(tag), a2v: b.toVisitor.tagSummary(tag),
+				v2aSent: sentBy["v2a "+tag], v2aLost: b.toAgent.outstandingTag(tag),
+				a2vSent: sentBy["a2v "+tag], a2vLost: b.toVisitor.outstandingTag(tag), failed: failedBy[tag]}
+		}
+	}
 	res.refused = int(b.refusedSends.Load() - refused0)
 	for _, id := range b.toAgent.ids() {
 		if !b.acked.has(id) {
 			res.ackedNotPushed++
 		}
 	}
-	res.storedNotPushed, res.checked, res.details = checkHistory(ctx, p, b.toVisitor.ids(), &a2vConv)
+	res.storedNotPushed, res.checked, res.overtaken, res.details = checkHistory(ctx, p, b.toVisitor.ids(), &a2vConv)
 	b.mu.Lock()
 	refusedIDs := slices.Clone(b.refusedIDs)
 	b.mu.Unlock()
-	res.refusedStored, res.refusedChecked, _ = checkHistory(ctx, p, refusedIDs, &a2vConv)
+	res.refusedStored, res.refusedChecked, _, _ = checkHistory(ctx, p, refusedIDs, &a2vConv)
+	res.v2aDups, res.a2vDups = b.toAgent.duplicates(), b.toVisitor.duplicates()
 	res.skipped = skipped.Load()
 	res.visitorErrors, res.resyncs, res.closed = b.visitorErrors.Load(), b.agentResyncs.Load(), b.closedEarly.Load()
 	if res.lastError == "" {
@@ -300,8 +369,9 @@ func runLatency(ctx context.Context, p *population, b *bus, rate float64, dur ti
 }
 
 // checkHistory looks up undelivered agent messages in their visitor's
-// history: stored but never pushed on the websocket is a delivery bug.
-func checkHistory(ctx context.Context, p *population, ids []string, convOf *sync.Map) (stored, checked int, details []string) {
+// history: stored but never pushed on the websocket is a delivery bug;
+// overtaken counts those whose socket got a later seq of the conversation.
+func checkHistory(ctx context.Context, p *population, ids []string, convOf *sync.Map) (stored, checked, overtaken int, details []string) {
 	byConv := map[string]*visitorClient{}
 	for _, v := range p.visitors {
 		byConv[v.convID()] = v
@@ -314,7 +384,7 @@ func checkHistory(ctx context.Context, p *population, ids []string, convOf *sync
 			continue
 		}
 		checked++
-		req, err := http.NewRequestWithContext(ctx, "GET", p.base+"/widget/v1/history?conversationId="+conv, nil)
+		req, err := http.NewRequestWithContext(ctx, "GET", p.bases[v.node]+"/widget/v1/history?conversationId="+conv, nil)
 		if err != nil {
 			continue
 		}
@@ -335,6 +405,9 @@ func checkHistory(ctx context.Context, p *population, ids []string, convOf *sync
 		for _, m := range h.Messages {
 			if m.ClientID == id {
 				stored++
+				if slices.ContainsFunc(v.seen(), func(s int64) bool { return s > m.Seq }) {
+					overtaken++
+				}
 				if len(details) < 5 {
 					var hist []string
 					for _, x := range h.Messages {
@@ -347,7 +420,7 @@ func checkHistory(ctx context.Context, p *population, ids []string, convOf *sync
 			}
 		}
 	}
-	return stored, checked, details
+	return stored, checked, overtaken, details
 }
 
 func (r latencyResult) report() string {
@@ -367,10 +440,17 @@ func (r latencyResult) report() string {
 	fmt.Fprintf(&sb, "  visitor ack    %s\n", r.ack)
 	fmt.Fprintf(&sb, "  agent→visitor  %s  (sent %d, POST failed %d, undelivered %d; of %d checked, %d are in the visitor's history)\n",
 		r.a2v, r.a2vSent, r.a2vFailed, r.a2vLost, r.checked, r.storedNotPushed)
+	if r.overtaken > 0 {
+		fmt.Fprintf(&sb, "    of those, %d were overtaken: the visitor's socket got a later seq of the same conversation, and the widget sends only seqs above the last it sent\n", r.overtaken)
+	}
 	for _, d := range r.details {
 		fmt.Fprintf(&sb, "    undelivered: %s\n", d)
 	}
 	fmt.Fprintf(&sb, "  agent POST     %s\n", r.post)
+	if r.v2aDups+r.a2vDups > 0 {
+		fmt.Fprintf(&sb, "  delivered twice: %d visitor messages (message.created again on an agent's socket), %d agent messages (again on the visitor's socket)\n", r.v2aDups, r.a2vDups)
+	}
+	sb.WriteString(r.nodesReport())
 	fmt.Fprintf(&sb, "  measurement %s; the backlog took %s to drain after it\n", r.cpu, r.drain.Round(100*time.Millisecond))
 	if r.skipped > 0 || r.visitorErrors > 0 || r.resyncs > 0 || r.closed > 0 {
 		fmt.Fprintf(&sb, "  trouble: %d sends skipped (too many in flight), %d visitor errors, %d agent resyncs, %d visitor sockets closed; last: %s\n",

@@ -7,6 +7,7 @@
 //
 //	go run ./cmd/bench            # full run (a few minutes)
 //	go run ./cmd/bench -quick     # 100 visitors, 5 agents, 10 s, 1,000 idle
+//	go run ./cmd/bench -quick -phases latency -nodes 2   # two gateways on one store
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +32,7 @@ import (
 
 type benchOpts struct {
 	visitors, agents, idle, tpConc int
+	nodes                          int
 	rate                           float64
 	duration, tpDuration, timeout  time.Duration
 	warmupLimit                    time.Duration
@@ -42,6 +45,7 @@ func parseFlags() benchOpts {
 	var o benchOpts
 	flag.IntVar(&o.visitors, "visitors", 1000, "connected visitors during the latency phase")
 	flag.IntVar(&o.agents, "agents", 20, "online agents in the line's queue")
+	flag.IntVar(&o.nodes, "nodes", 1, "gateway processes on the one store (needs -store shared or -mongodb-uri when > 1); visitors and agents are spread over them round-robin")
 	flag.Float64Var(&o.rate, "rate", 20, "messages per second in each direction during the latency phase")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long latency is measured")
 	flag.IntVar(&o.idle, "idle", 10000, "idle visitor websockets for the memory figure")
@@ -112,8 +116,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -store is shared or own")
 		os.Exit(2)
 	}
-	if o.visitors < 1 || o.agents < 1 || o.rate <= 0 || o.duration <= 0 || o.tpConc < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -visitors, -agents, -tp-conc must be ≥ 1; -rate and -duration > 0")
+	if o.visitors < 1 || o.agents < 1 || o.rate <= 0 || o.duration <= 0 || o.tpConc < 1 || o.nodes < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -visitors, -agents, -tp-conc, -nodes must be ≥ 1; -rate and -duration > 0")
+		os.Exit(2)
+	}
+	if o.nodes > 1 && o.store == "own" && o.mongoURI == "" {
+		fmt.Fprintln(os.Stderr, "bench: -nodes > 1 needs one store for all the gateways: use -store shared (the bench's embedded engine) or -mongodb-uri; with -store own each gateway would start its own embedded store and they would not see each other")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -156,14 +164,25 @@ func run(ctx context.Context, o benchOpts) int {
 	defer os.RemoveAll(tmp)
 
 	// Hard stop: whatever hangs, the bench ends shortly after -timeout.
-	var gwNow func() *gatewayproc.Process
-	watchdog := time.AfterFunc(o.timeout+45*time.Second, func() {
-		fmt.Fprintln(os.Stderr, "bench: over time, killing the gateway and exiting")
-		if gwNow != nil {
-			if g := gwNow(); g != nil {
-				g.Kill()
-			}
+	var (
+		gwMu  sync.Mutex
+		gwAll []*gatewayproc.Process // the gateways running
+	)
+	setGateways := func(gs ...*gatewayproc.Process) {
+		gwMu.Lock()
+		gwAll = gs
+		gwMu.Unlock()
+	}
+	killGateways := func() {
+		gwMu.Lock()
+		defer gwMu.Unlock()
+		for _, g := range gwAll {
+			g.Kill()
 		}
+	}
+	watchdog := time.AfterFunc(o.timeout+45*time.Second, func() {
+		fmt.Fprintln(os.Stderr, "bench: over time, killing the gateways and exiting")
+		killGateways()
 		os.Exit(3)
 	})
 	defer watchdog.Stop()
@@ -220,18 +239,17 @@ func run(ctx context.Context, o benchOpts) int {
 	progress("gateway: %s", r.source)
 	env := gatewayproc.Config{Bin: bin, DataDir: filepath.Join(tmp, "gateway-data"), MongoURI: uri,
 		AdminPassword: "bench-admin-" + gatewayproc.RandomHex(8), Secret: gatewayproc.RandomHex(32)}
-	g, err := gatewayproc.Start(ctx, env)
+	nodes, err := startNodes(ctx, env, o.nodes, tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	gw := g
-	gwNow = func() *gatewayproc.Process { return gw }
-	defer func() { gw.Kill() }()
-	progress("gateway pid %d on %s", g.Pid(), g.BaseURL())
+	g := nodes[0]
+	setGateways(nodes...)
+	defer killGateways()
 
 	b := newBus()
-	s, err := createSetup(ctx, g, o.agents, o.origin)
+	s, err := createSetup(ctx, nodes, o.agents, o.origin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: setup:", err)
 		return 1
@@ -248,6 +266,9 @@ func run(ctx context.Context, o benchOpts) int {
 	progress("line %s with %d online agents", s.lineID, len(s.agents))
 
 	if o.has("size") {
+		if len(nodes) > 1 {
+			progress("size phase: against node 1 only")
+		}
 		sz := runSize(ctx, g.BaseURL(), s.lineID, o.origin)
 		r.size = &sz
 		fmt.Print(sz.report())
@@ -255,14 +276,14 @@ func run(ctx context.Context, o benchOpts) int {
 
 	var vs []*visitorClient
 	if o.has("latency") || o.has("throughput") {
-		vs, err = phaseLatency(ctx, o, g, s, b, r)
+		vs, err = phaseLatency(ctx, o, nodes, s, b, r)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench: latency:", err)
 			r.notes = append(r.notes, "latency phase failed: "+err.Error())
 		}
 	}
 	if o.has("throughput") && len(vs) > 0 && ctx.Err() == nil {
-		tp := phaseThroughput(ctx, o, g.Pid(), vs, rawURI, r.storeDesc)
+		tp := phaseThroughput(ctx, o, pidsOf(nodes), vs, rawURI, r.storeDesc)
 		r.tp = &tp
 		fmt.Print(tp.report())
 	}
@@ -272,11 +293,17 @@ func run(ctx context.Context, o benchOpts) int {
 	for _, a := range s.agents {
 		a.close()
 	}
-	r.collectLogs(g, "first run")
-	took, err := g.Stop()
-	progress("gateway stopped in %s (err %v)", took.Round(time.Millisecond), err)
-	if err != nil {
-		r.notes = append(r.notes, fmt.Sprintf("gateway stop: %v; its last log lines: %s", err, tail(g.Stderr(), 3)))
+	for i, g := range nodes {
+		name := "first run"
+		if len(nodes) > 1 {
+			name = fmt.Sprintf("first run, node %d", i+1)
+		}
+		r.collectLogs(g, name)
+		took, err := g.Stop()
+		progress("gateway %d stopped in %s (err %v)", i+1, took.Round(time.Millisecond), err)
+		if err != nil {
+			r.notes = append(r.notes, fmt.Sprintf("%s: gateway stop: %v; its last log lines: %s", name, err, tail(g.Stderr(), 3)))
+		}
 	}
 
 	if o.has("idle") && ctx.Err() == nil {
@@ -293,9 +320,9 @@ func run(ctx context.Context, o benchOpts) int {
 			fmt.Fprintln(os.Stderr, "bench: restart:", err)
 			return 1
 		}
-		gw = g2
-		progress("gateway restarted for the idle phase (database switchboard_idle): pid %d", g2.Pid())
-		s2, err := createSetup(ctx, g2, 0, o.origin)
+		setGateways(g2)
+		progress("gateway restarted for the idle phase (database switchboard_idle, one node): pid %d", g2.Pid())
+		s2, err := createSetup(ctx, []*gatewayproc.Process{g2}, 0, o.origin)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench: idle setup:", err)
 			return 1
@@ -324,15 +351,15 @@ func run(ctx context.Context, o benchOpts) int {
 }
 
 // phaseLatency opens the visitors, warms up, and measures (a).
-func phaseLatency(ctx context.Context, o benchOpts, g *gatewayproc.Process, s *setup, b *bus, r *results) ([]*visitorClient, error) {
-	progress("opening %d visitors", o.visitors)
-	vs, sessT, connT, err := openVisitors(ctx, g, s.lineID, o.origin, o.visitors, b)
+func phaseLatency(ctx context.Context, o benchOpts, nodes []*gatewayproc.Process, s *setup, b *bus, r *results) ([]*visitorClient, error) {
+	progress("opening %d visitors on %d node(s)", o.visitors, len(nodes))
+	vs, sessT, connT, err := openVisitors(ctx, nodes, s.lineID, o.origin, o.visitors, b)
 	if err != nil {
 		return vs, err
 	}
 	progress("warm-up: one message per visitor")
 	start := time.Now()
-	warmCPU := startCPU(g.Pid())
+	warmCPU := startCPU(pidsOf(nodes)...)
 	warmed, err := warmUp(ctx, vs, o.warmupLimit)
 	if err != nil {
 		return vs, fmt.Errorf("warm-up: %w", err)
@@ -353,7 +380,14 @@ func phaseLatency(ctx context.Context, o benchOpts, g *gatewayproc.Process, s *s
 	if tracer != nil {
 		fmt.Print(traceReport("warm-up", tracer.take(), len(vs), warm))
 	}
-	lat := runLatency(ctx, &population{visitors: vs, owner: owner, convs: convs, gwPid: g.Pid(), base: g.BaseURL()}, b, o.rate, o.duration)
+	var lags *lagSampler
+	if len(nodes) > 1 {
+		lags = startLagSampler(ctx, basesOf(nodes), 500*time.Millisecond)
+	}
+	lat := runLatency(ctx, &population{visitors: vs, owner: owner, convs: convs, gwPids: pidsOf(nodes), bases: basesOf(nodes)}, b, o.rate, o.duration)
+	if lags != nil {
+		lat.lag = lags.finish(ctx)
+	}
 	if tracer != nil {
 		defer fmt.Print(traceReport("the latency measurement", tracer.take(), lat.v2aSent+lat.a2vSent, lat.cpu.wall))
 	}
@@ -364,13 +398,13 @@ func phaseLatency(ctx context.Context, o benchOpts, g *gatewayproc.Process, s *s
 }
 
 // phaseThroughput measures (b): the gateway, then the raw store.
-func phaseThroughput(ctx context.Context, o benchOpts, gwPid int, vs []*visitorClient, rawURI, storeDesc string) throughputResult {
+func phaseThroughput(ctx context.Context, o benchOpts, gwPids []int, vs []*visitorClient, rawURI, storeDesc string) throughputResult {
 	tp := throughputResult{conc: min(o.tpConc, len(vs)), duration: o.tpDuration, storeDesc: storeDesc}
-	tp.quiet = waitQuiet(ctx, gwPid, 3*time.Minute)
+	tp.quiet = waitQuiet(ctx, 3*time.Minute, gwPids...)
 	progress("gateway and store quiet after %s", tp.quiet.Round(time.Second))
 	progress("gateway throughput: %d visitors for %s", tp.conc, o.tpDuration)
 	var el time.Duration
-	m := startCPU(gwPid)
+	m := startCPU(gwPids...)
 	if tracer != nil {
 		tracer.take()
 	}
@@ -380,9 +414,9 @@ func phaseThroughput(ctx context.Context, o benchOpts, gwPid int, vs []*visitorC
 		tp.trace = traceReport("the gateway throughput run", tracer.take(), int(tp.gatewayN+tp.gatewayFailed), tp.gwCPU.wall)
 	}
 	tp.gatewayRate = float64(tp.gatewayN) / el.Seconds()
-	waitQuiet(ctx, gwPid, 3*time.Minute)
+	waitQuiet(ctx, 3*time.Minute, gwPids...)
 	progress("raw insert throughput: %d in flight for %s", tp.conc, o.tpDuration)
-	m = startCPU(gwPid)
+	m = startCPU(gwPids...)
 	n, failed, ins, err := rawThroughput(ctx, rawURI, "switchboard", tp.conc, o.tpDuration)
 	tp.rawCPU = m.stop()
 	if err != nil {
@@ -390,7 +424,7 @@ func phaseThroughput(ctx context.Context, o benchOpts, gwPid int, vs []*visitorC
 	}
 	tp.rawN, tp.rawFailed, tp.rawInsert = n, failed, ins
 	tp.raw = float64(n) / o.tpDuration.Seconds()
-	waitQuiet(ctx, gwPid, 3*time.Minute)
+	waitQuiet(ctx, 3*time.Minute, gwPids...)
 	progress("the same with one in flight")
 	if tracer != nil {
 		tracer.take()

@@ -59,13 +59,14 @@ func (r *results) table() string {
 	var sb strings.Builder
 	o := r.opts
 	fmt.Fprintf(&sb, "\n## Switchboard widget bench\n\n")
-	fmt.Fprintf(&sb, "visitors=%d agents=%d rate=%.0f/s each way duration=%s idle=%d tp-conc=%d tp-duration=%s; store: %s\n",
-		o.visitors, o.agents, o.rate, o.duration, o.idle, o.tpConc, o.tpDuration, r.storeDesc)
+	fmt.Fprintf(&sb, "nodes=%d visitors=%d agents=%d rate=%.0f/s each way duration=%s idle=%d tp-conc=%d tp-duration=%s; store: %s\n",
+		o.nodes, o.visitors, o.agents, o.rate, o.duration, o.idle, o.tpConc, o.tpDuration, r.storeDesc)
 	fmt.Fprintf(&sb, "gateway: %s; machine: %d CPUs, load average at the end %s\n\n", r.source, runtime.NumCPU(), loadAvg())
 	fmt.Fprintf(&sb, "| figure | measured | target | verdict |\n|---|---|---|---|\n")
 	row := func(name, measured, target, v string) {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %s |\n", name, measured, target, v)
 	}
+	r.nodesRow(row)
 	if l := r.lat; l != nil {
 		dir := func(name string, s summary, sent, lost int) {
 			if s.n == 0 {
@@ -82,8 +83,16 @@ func (r *results) table() string {
 		}
 		dir("visitor → agent", l.v2a, l.v2aSent, l.v2aLost+l.refused)
 		dir("agent → visitor", l.a2v, l.a2vSent, l.a2vLost+l.a2vFailed)
+		if l.storedNotPushed > 0 {
+			row("(agent → visitor undelivered but stored)", fmt.Sprintf("%d of %d checked; %d of them overtaken by a later seq on the visitor's socket (the widget skips a seq not above the last it sent on that socket)",
+				l.storedNotPushed, l.checked, l.overtaken), "", "")
+		}
+		if l.v2aDups+l.a2vDups > 0 {
+			row("(messages delivered twice)", fmt.Sprintf("visitor → agent %d, agent → visitor %d", l.v2aDups, l.a2vDups), "", "")
+		}
 		row("(visitor send → ack p50 / p99)", ms(l.ack.p50)+" / "+ms(l.ack.p99), "", "")
 		row("(agent POST → 201 p50 / p99)", ms(l.post.p50)+" / "+ms(l.post.p99), "", "")
+		r.crossRows(row)
 	} else {
 		row("latency", "not measured", "p99 < 50 ms", "—")
 	}

@@ -61,31 +61,91 @@ func (b *bus) lastErr() string {
 }
 
 // pending maps ids to the time they were sent; done records the latency
-// of an id seen for the first time.
+// of an id seen for the first time, also under the id's tag if it has one
+// (with -nodes: same-node or cross-node).
 type pending struct {
-	mu  sync.Mutex
-	m   map[string]time.Time
-	rec *recorder
+	mu     sync.Mutex
+	m      map[string]pendingEntry
+	rec    *recorder
+	tagged map[string]*recorder
+	// finished holds the ids seen; dups counts ids seen again after that
+	// (the same message delivered twice).
+	finished map[string]bool
+	dups     int
 }
 
-func newPending() *pending { return &pending{m: map[string]time.Time{}, rec: &recorder{}} }
+type pendingEntry struct {
+	at  time.Time
+	tag string
+}
 
-func (p *pending) add(id string, at time.Time) {
+func newPending() *pending {
+	return &pending{m: map[string]pendingEntry{}, rec: &recorder{}, tagged: map[string]*recorder{}, finished: map[string]bool{}}
+}
+
+func (p *pending) add(id string, at time.Time) { p.addTagged(id, at, "") }
+
+// addTagged is add with a tag ("" for none).
+func (p *pending) addTagged(id string, at time.Time, tag string) {
 	p.mu.Lock()
-	p.m[id] = at
+	p.m[id] = pendingEntry{at: at, tag: tag}
 	p.mu.Unlock()
 }
 
 func (p *pending) done(id string, now time.Time) {
 	p.mu.Lock()
-	at, ok := p.m[id]
+	e, ok := p.m[id]
+	rec, tr := p.rec, (*recorder)(nil)
+	if !ok && p.finished[id] {
+		p.dups++
+	}
 	if ok {
 		delete(p.m, id)
+		p.finished[id] = true
+		if e.tag != "" {
+			if tr = p.tagged[e.tag]; tr == nil {
+				tr = &recorder{}
+				p.tagged[e.tag] = tr
+			}
+		}
 	}
 	p.mu.Unlock()
 	if ok {
-		p.rec.add(now.Sub(at))
+		rec.add(now.Sub(e.at))
+		if tr != nil {
+			tr.add(now.Sub(e.at))
+		}
 	}
+}
+
+// tagSummary is the figures of the ids tagged tag seen so far.
+func (p *pending) tagSummary(tag string) summary {
+	p.mu.Lock()
+	r := p.tagged[tag]
+	p.mu.Unlock()
+	if r == nil {
+		return summary{}
+	}
+	return r.summary()
+}
+
+// duplicates counts the ids seen again after their first sighting.
+func (p *pending) duplicates() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dups
+}
+
+// outstandingTag counts the outstanding ids tagged tag.
+func (p *pending) outstandingTag(tag string) (n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.m {
+		if e.tag == tag {
+			n++
+		}
+	}
+	return n
 }
 
 // drop forgets id without a sample (the send failed).
@@ -122,8 +182,11 @@ func (p *pending) outstanding() int {
 // reset forgets the outstanding ids and starts a new recorder.
 func (p *pending) reset() {
 	p.mu.Lock()
-	p.m = map[string]time.Time{}
+	p.m = map[string]pendingEntry{}
 	p.rec = &recorder{}
+	p.tagged = map[string]*recorder{}
+	p.finished = map[string]bool{}
+	p.dups = 0
 	p.mu.Unlock()
 }
 
@@ -137,6 +200,7 @@ func (p *pending) recorder() *recorder {
 
 type visitorClient struct {
 	idx     int
+	node    int // index of the gateway (-nodes) it is connected to
 	token   string
 	id      string
 	ws      *websocket.Conn
@@ -329,6 +393,7 @@ func (v *visitorClient) waitAck(clientID string, timeout time.Duration) error {
 // ---- Agents. ----
 
 type agentConn struct {
+	node  int // index of the gateway (-nodes) its websocket and REST calls go to
 	cl    *gatewayproc.Client
 	ws    *websocket.Conn
 	ready chan struct{}
