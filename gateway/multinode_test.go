@@ -55,30 +55,8 @@ func startStoreServer(t *testing.T) string {
 // at the test's end) and reads its event frames into a channel.
 func dialAgentEvents(ctx context.Context, t *testing.T, base string, c *client) (*websocket.Conn, <-chan json.RawMessage) {
 	t.Helper()
-	ws, resp, err := dialAgentWS(ctx, base, sessionCookie(c), base)
-	if err != nil {
-		status, body := handshakeStatus(resp)
-		t.Fatalf("agent websocket on %s: %v, status %d; body %s", base, err, status, body)
-	}
-	t.Cleanup(func() { _ = ws.Close() })
-	out := make(chan json.RawMessage, 256)
-	go func() {
-		defer close(out)
-		for {
-			_, data, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			var f struct {
-				Type  string          `json:"type"`
-				Event json.RawMessage `json:"event"`
-			}
-			if json.Unmarshal(data, &f) == nil && f.Type == "event" {
-				out <- f.Event
-			}
-		}
-	}()
-	return ws, out
+	a := dialAgentSocket(ctx, t, base, c)
+	return a.ws, a.events
 }
 
 // TestThreeGatewaysOneStore: three gateway processes on one shared store
@@ -86,7 +64,9 @@ func dialAgentEvents(ctx context.Context, t *testing.T, base string, c *client) 
 // a visitor on node A writes, and the agent connected to node B sees the
 // message live; the agent answers on node B, the visitor on node A gets
 // the answer and a supervisor's table on node C sees the conversation turn
-// answered; visitor and agent see each other typing. Each event arrives once on
+// answered and, for a second visitor nobody answers, the missed marker;
+// visitor and agent see each other typing; the widget's mode follows the
+// agent's presence set on another node. Each event arrives once on
 // each node: the node that made it delivers it from memory, the other
 // from the event log.
 func TestThreeGatewaysOneStore(t *testing.T) {
@@ -98,11 +78,11 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 	b := start()
 	c := start()
 	adminA, adminB := newClient(t, "admin@A", a.base), newClient(t, "admin@B", b.base)
-	adminA.login(boot.adminEmail, boot.adminPassword)
+	me := adminA.login(boot.adminEmail, boot.adminPassword)
 	adminB.login(boot.adminEmail, boot.adminPassword)
 	var line lineJSON
 	adminA.expect("POST", "/api/v1/lines", map[string]any{
-		"name": "Shared line", "settings": map[string]any{"missedAfterSeconds": 5},
+		"name": "Shared line", "agentIds": []string{me.ID}, "settings": map[string]any{"missedAfterSeconds": 5},
 		"channels": map[string]any{"widget": map[string]any{"enabled": true, "allowedOrigins": []string{shopOrigin}}},
 	}, http.StatusCreated, &line)
 	adminB.expect("PATCH", "/api/v1/me", map[string]any{"presence": "online"}, http.StatusOK, nil)
@@ -280,6 +260,16 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 		strings.Contains(body, "switchboard_events_from_other_nodes_total 0\n") {
 		t.Errorf("node B's /metrics counts no events from other nodes:\n%s", grepLines(body, "switchboard_event"))
 	}
+	// The widget's mode follows the agents' presence on another node: the
+	// agent goes offline on B, the visitor on A is told "messenger"; back
+	// online, "live".
+	for _, p := range []struct{ presence, mode string }{{"offline", "messenger"}, {"online", "live"}} {
+		adminB.expect("PATCH", "/api/v1/me", map[string]any{"presence": p.presence}, http.StatusOK, nil)
+		if f, err := visitor.nextOf(ctx, "mode"); err != nil || f.Mode != p.mode {
+			t.Fatalf("the visitor on A, the agent %s on B: mode %+v (%v), want %s", p.presence, f, err, p.mode)
+		}
+	}
+
 	for _, s := range []*server{a, b, c} {
 		s.stop(t)
 		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {

@@ -103,8 +103,27 @@ func startProxy(t *testing.T, addr string, backends ...string) string {
 	}
 }
 
-// agentSocket is an agent websocket that remembers why it closed.
+// retryBadGateway runs dial until it succeeds, trying again after a pause
+// when a proxy answered 502 (no gateway could be reached at that moment),
+// as the widget and the inbox reconnect.
+func retryBadGateway(t *testing.T, what string, dial func() (*http.Response, error)) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		resp, err := dial()
+		if err == nil {
+			return
+		}
+		if status, body := handshakeStatus(resp); status != http.StatusBadGateway || attempt == 3 {
+			t.Fatalf("%s (attempt %d): %v, status %d; body %s", what, attempt, err, status, body)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// agentSocket is an agent websocket whose event frames are read into a
+// channel; it remembers why it closed.
 type agentSocket struct {
+	ws     *websocket.Conn
 	events chan json.RawMessage
 	err    error // set before events is closed
 }
@@ -112,19 +131,12 @@ type agentSocket struct {
 func dialAgentSocket(ctx context.Context, t *testing.T, base string, c *client) *agentSocket {
 	t.Helper()
 	var ws *websocket.Conn
-	for attempt := 1; ; attempt++ { // as the visitors' dial: a 502 is tried again
-		var resp *http.Response
-		var err error
-		if ws, resp, err = dialAgentWS(ctx, base, sessionCookie(c), base); err == nil {
-			break
-		}
-		if status, body := handshakeStatus(resp); status != http.StatusBadGateway || attempt == 3 {
-			t.Fatalf("agent websocket through %s (attempt %d): %v, status %d; body %s", base, attempt, err, status, body)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	retryBadGateway(t, "agent websocket on "+base, func() (resp *http.Response, err error) {
+		ws, resp, err = dialAgentWS(ctx, base, sessionCookie(c), base)
+		return resp, err
+	})
 	t.Cleanup(func() { _ = ws.Close() })
-	a := &agentSocket{events: make(chan json.RawMessage, 256)}
+	a := &agentSocket{ws: ws, events: make(chan json.RawMessage, 256)}
 	go func() {
 		defer close(a.events)
 		for {
@@ -190,23 +202,14 @@ func TestBehindTheProxy(t *testing.T) {
 		conv  string
 		seq   int64
 	}
-	// dial connects through the proxy as the widget does: a refused
-	// attempt is tried again after a pause (nginx answers 502 once when
-	// every gateway it knows has just failed, and tries them all again).
+	// dial connects through the proxy as the widget does.
 	dial := func(v *visitor) {
 		t.Helper()
 		var ws *visitorWS
-		for attempt := 1; ; attempt++ {
-			var resp *http.Response
-			var err error
-			if ws, resp, err = dialVisitor(ctx, base, v.token, originOfBase(base), shopOrigin); err == nil {
-				break
-			}
-			if status, body := handshakeStatus(resp); status != http.StatusBadGateway || attempt == 3 {
-				t.Fatalf("visitor websocket through the proxy (attempt %d): %v, status %d, %s", attempt, err, status, body)
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
+		retryBadGateway(t, "visitor websocket through the proxy", func() (resp *http.Response, err error) {
+			ws, resp, err = dialVisitor(ctx, base, v.token, originOfBase(base), shopOrigin)
+			return resp, err
+		})
 		t.Cleanup(ws.close)
 		if err := ws.hello(v.seq, ""); err != nil {
 			t.Fatal(err)
