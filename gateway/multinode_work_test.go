@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/connectors/email/dovecottest"
+	"github.com/switchboard-chat/switchboard/connectors/email/smtptest"
 	"github.com/switchboard-chat/switchboard/connectors/telegram/tgfake"
 )
 
@@ -359,5 +362,75 @@ func TestTwoNodesStartTogether(t *testing.T) {
 		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
 			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
 		}
+	}
+}
+
+// TestMailboxMovesWhenANodeDies: two gateways on one store; node A, started
+// first, reads the line's mailbox (IMAP IDLE under the line's lease). A is
+// killed; mail that arrives meanwhile is read by node B once it holds the
+// lease — within the lease time — and every mail is stored exactly once.
+func TestMailboxMovesWhenANodeDies(t *testing.T) {
+	dv := dovecottest.Start(t, map[string]string{mbAddr: mbPass})
+	sm, err := smtptest.Start("mailer", "smtp-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	c := dv.Client(mbAddr, mbPass)
+	if err := c.Create("Done", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	bin := buildBinary(t)
+	uri := startStoreServer(t)
+	const ttl = 3 * time.Second
+	env := []string{"MONGODB_URI=" + uri, "SWITCHBOARD_LEASE_TTL=3s"}
+	a := startServerWith(t, bin, t.TempDir(), false, env...)
+	boot := a.welcome(t)
+	adminA := newClient(t, "admin@A", a.base)
+	me := adminA.login(boot.adminEmail, boot.adminPassword)
+	ih, ip := hostPort(t, dv.Addr())
+	sh, sp := hostPort(t, sm.Addr)
+	var line lineJSON
+	adminA.expect("POST", "/api/v1/lines", map[string]any{"name": "Mail", "agentIds": []string{me.ID},
+		"channels": map[string]any{"widget": map[string]any{"enabled": false}, "email": map[string]any{
+			"enabled": true, "address": mbAddr, "fromName": "Shop support", "folder": "INBOX", "afterStore": "move", "moveTo": "Done",
+			"imap": map[string]any{"host": ih, "port": ip, "security": "none", "username": mbAddr, "password": mbPass},
+			"smtp": map[string]any{"host": sh, "port": sp, "security": "none", "username": "mailer", "password": "smtp-secret"}}}},
+		http.StatusCreated, &line)
+	mailLease := "email:" + line.ID
+	waitLease(t, a, mailLease, 2*ttl)
+	b := startServerWith(t, bin, t.TempDir(), false, env...)
+	adminB := newClient(t, "admin@B", b.base)
+	adminB.login(boot.adminEmail, boot.adminPassword)
+
+	mail := func(n int) {
+		dv.Append(mbAddr, mbPass, "INBOX", rawMail(fmt.Sprintf(`"Customer %d" <c%d@customer.example>`, n, n), fmt.Sprintf("Question %d", n),
+			fmt.Sprintf("Mail number %d", n), fmt.Sprintf("Message-ID: <m%d@customer.example>", n)))
+	}
+	mail(1)
+	emailMessages(t, adminB, 1, 15*time.Second)
+	sigkillGateway(t, a)
+	killed := time.Now()
+	mail(2)
+	mail(3)
+	waitLease(t, b, mailLease, ttl+2*time.Second)
+	t.Logf("node B held the mailbox's lease %s after node A was killed (lease %s)", time.Since(killed).Round(time.Millisecond), ttl)
+	emailMessages(t, adminB, 3, 20*time.Second)
+	time.Sleep(2 * time.Second) // anything read twice would be stored by now
+	got := emailMessages(t, adminB, 3, time.Second)
+	var texts []string
+	for _, msgs := range got {
+		for _, m := range msgs {
+			texts = append(texts, m.Text)
+		}
+	}
+	slices.Sort(texts)
+	if want := []string{"Mail number 1", "Mail number 2", "Mail number 3"}; !slices.Equal(texts, want) {
+		t.Errorf("stored mails %q, want each once: %q", texts, want)
+	}
+	b.stop(t)
+	if errs := errorLogLines(b.stderr.String()); len(errs) > 0 {
+		t.Errorf("node B logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
