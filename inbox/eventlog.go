@@ -55,7 +55,8 @@ type EventLogOptions struct {
 	// most DurableWait), so that what a request answered is in the log
 	// for the other gateways even if this process dies right after:
 	// for several gateways on one store. Batches still group the events
-	// of concurrent requests into one write.
+	// of concurrent requests into one write. A durable log with a Node
+	// also writes how far it has numbered its batches (EventNodeBeat).
 	Durable bool
 }
 
@@ -134,10 +135,10 @@ func (l *EventLog) Run(ctx context.Context) error {
 	close(l.started)
 	defer close(l.stopped)
 	batch := make([]queued, 0, l.maxBatch)
-	// A named node says where its numbering is, now and every
-	// EventNodeBeat, for tails that find batches by number.
+	// A named node on a shared store says where its numbering is, now and
+	// every EventNodeBeat, for tails that find batches by number.
 	var beat <-chan time.Time
-	if l.node != "" {
+	if l.durable && l.node != "" {
 		l.beat(ctx)
 		t := time.NewTicker(EventNodeBeat)
 		defer t.Stop()

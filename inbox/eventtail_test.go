@@ -17,8 +17,8 @@ func TestEventTailCarriesOtherNodesEvents(t *testing.T) {
 	store := engine.Store(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logA := inbox.NewEventLog(store, inbox.EventLogOptions{Node: "A", MaxBatch: 3}, nil)
-	logB := inbox.NewEventLog(store, inbox.EventLogOptions{Node: "B"}, nil)
+	logA := inbox.NewEventLog(store, inbox.EventLogOptions{Node: "A", MaxBatch: 3, Durable: true}, nil)
+	logB := inbox.NewEventLog(store, inbox.EventLogOptions{Node: "B", Durable: true}, nil)
 	hubB := &inbox.Recorder{}
 	var batches int
 	tail := inbox.NewEventTail(store, hubB, inbox.EventTailOptions{Node: "B", OnBatch: func(n int, lag time.Duration) { batches++ }}, nil)
