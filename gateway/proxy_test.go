@@ -326,6 +326,28 @@ func TestBehindTheProxy(t *testing.T) {
 	}
 
 	round(1)
+	// New visitor sessions per address are limited at the proxy, over
+	// both gateways (each alone allows 30 a minute, and would see about
+	// half of these).
+	limited := false
+	for i := 0; i < 45 && !limited; i++ {
+		status, body, err := visitorRequest(ctx, "POST", base+"/widget/v1/session", originOfBase(base), "",
+			map[string]any{"lineId": line.ID, "origin": shopOrigin, "page": shopOrigin + "/pricing"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch code, _ := errorCode(body); {
+		case status == http.StatusTooManyRequests && code == "rate_limited":
+			limited = true
+			t.Logf("the proxy refused visitor session %d from one address", i+5)
+		case status != http.StatusOK:
+			t.Fatalf("visitor session %d: %d %s", i+5, status, body)
+		}
+	}
+	if !limited {
+		t.Error("49 visitor sessions from one address within seconds passed the proxy (2 gateways × 30 a minute each)")
+	}
+
 	a.stop(t)
 	movedA := reconnect(false)
 	round(2)
@@ -346,6 +368,36 @@ func TestBehindTheProxy(t *testing.T) {
 		if strings.Join(ids, ",") != strings.Join(want, ",") {
 			t.Errorf("visitor %d's conversation holds %v, want %v", i, ids, want)
 		}
+	}
+	// Sign-ins per address are limited at the proxy too, over all
+	// gateways, refused in the gateway's own error shape.
+	throttled := false
+	for i := 0; i < 60 && !throttled; i++ {
+		resp, err := http.Post(base+"/api/v1/auth/login", "text/plain", strings.NewReader("guess"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		decodeErr := json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			throttled = true
+			if decodeErr != nil || e.Error.Code != "throttled" || resp.Header.Get("Retry-After") == "" ||
+				!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("the proxy's 429: code %q (%v), Retry-After %q, Content-Type %q", e.Error.Code, decodeErr, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"))
+			}
+			t.Logf("the proxy refused sign-in request %d from one address", i+1)
+		case resp.StatusCode != http.StatusUnsupportedMediaType:
+			t.Fatalf("sign-in request %d as text: %d, want 415 from the gateway", i+1, resp.StatusCode)
+		}
+	}
+	if !throttled {
+		t.Error("60 sign-in requests from one address within seconds passed the proxy")
 	}
 	a.stop(t)
 	for _, s := range []*server{a, b} {
