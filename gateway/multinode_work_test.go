@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/switchboard-chat/switchboard/connectors/email/dovecottest"
 	"github.com/switchboard-chat/switchboard/connectors/email/smtptest"
 	"github.com/switchboard-chat/switchboard/connectors/telegram/tgfake"
@@ -433,4 +435,72 @@ func TestMailboxMovesWhenANodeDies(t *testing.T) {
 	if errs := errorLogLines(b.stderr.String()); len(errs) > 0 {
 		t.Errorf("node B logged errors:\n%s", strings.Join(errs, "\n"))
 	}
+}
+
+// TestSignOutEndsSocketsOnEveryNode: an agent signed in twice, both
+// sessions' agent websockets on node B. Signing one session out on node A
+// closes that session's socket on B at once (1008, as a session check
+// does), leaves the other open, and keeps the agent online: the other
+// session is still connected, on another node.
+func TestSignOutEndsSocketsOnEveryNode(t *testing.T) {
+	bin := buildBinary(t)
+	uri := startStoreServer(t)
+	env := []string{"MONGODB_URI=" + uri}
+	a := startServerWith(t, bin, t.TempDir(), false, env...)
+	boot := a.welcome(t)
+	b := startServerWith(t, bin, t.TempDir(), false, env...)
+	first, second := newClient(t, "first@A", a.base), newClient(t, "second@B", b.base)
+	first.login(boot.adminEmail, boot.adminPassword)
+	second.login(boot.adminEmail, boot.adminPassword)
+	second.expect("PATCH", "/api/v1/me", map[string]any{"presence": "online"}, http.StatusOK, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The first session's socket goes to node B, as a load balancer may send it.
+	onB := newClient(t, "first@B", b.base)
+	onB.http.Jar.SetCookies(mustURL(t, b.base), first.http.Jar.Cookies(mustURL(t, a.base)))
+	firstWS, secondWS := dialAgentSocket(ctx, t, b.base, onB), dialAgentSocket(ctx, t, b.base, second)
+	time.Sleep(1500 * time.Millisecond) // node B has written its sockets (it does when a session first connects)
+
+	first.expect("POST", "/api/v1/auth/logout", nil, http.StatusNoContent, nil)
+	signedOut := time.Now()
+	closed := func(s *agentSocket, within time.Duration) bool {
+		for end := time.After(within); ; {
+			select {
+			case _, ok := <-s.events:
+				if !ok {
+					return true
+				}
+			case <-end:
+				return false
+			}
+		}
+	}
+	if !closed(firstWS, 5*time.Second) {
+		t.Fatal("the signed-out session's websocket on node B is still open 5 s after signing out on node A")
+	}
+	if code := closeCode(firstWS.err); code != websocket.ClosePolicyViolation {
+		t.Errorf("it closed with %v (code %d), want 1008", firstWS.err, code)
+	}
+	t.Logf("closed on node B %s after signing out on node A", time.Since(signedOut).Round(time.Millisecond))
+	if closed(secondWS, time.Second) {
+		t.Errorf("the other session's websocket closed too: %v", secondWS.err)
+	}
+	var me struct {
+		Agent struct {
+			Presence string `json:"presence"`
+		} `json:"agent"`
+	}
+	second.expect("GET", "/api/v1/me", nil, http.StatusOK, &me)
+	if me.Agent.Presence != "online" {
+		t.Errorf("the agent is %s after signing out one of two connected sessions, want online", me.Agent.Presence)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -33,6 +33,11 @@ const (
 	// ("true"/"false", the seq), is kept alongside.
 	EventTyping EventType = "typing"
 	EventRead   EventType = "read"
+	// EventSessionEnded is internal, never sent to a client: an agent
+	// signed out, and every gateway closes the agent websockets of that
+	// session at once (SubjectID tags the session without its token;
+	// AgentID names the agent). Transient, like typing.
+	EventSessionEnded EventType = "session.ended"
 )
 
 // Event is one change, with enough of the changed thing for a subscriber to

@@ -150,6 +150,7 @@ func (a *API) logout(c *fiber.Ctx) error {
 	if err := a.presence.signedOut(c.UserContext(), p.agent, p.token); err != nil {
 		a.log.Error("sign-out presence", "agent", p.agent.ID, "err", err)
 	}
+	a.announceSignOut(c.UserContext(), p.agent.ID, p.token)
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, Secure: a.cfg.CookieSecure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0)})
 	return c.SendStatus(fiber.StatusNoContent)

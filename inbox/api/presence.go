@@ -78,9 +78,13 @@ func (p *presence) connected(agentID, token string, stop context.CancelFunc) (go
 	if p.sockets[agentID] == nil {
 		p.sockets[agentID] = map[int64]socketRef{}
 	}
+	newSession := true
+	for _, s := range p.sockets[agentID] {
+		newSession = newSession && s.token != token
+	}
 	p.sockets[agentID][id] = socketRef{token: token, stop: stop}
-	if len(p.sockets[agentID]) == 1 {
-		p.kick() // the other nodes learn of it before their next sweep
+	if newSession {
+		p.kick() // the other nodes learn of the session before their next sweep
 	}
 	delete(p.alone, agentID)
 	p.active[agentID] = p.svc.Now()
@@ -122,6 +126,11 @@ func (p *presence) endSession(agentID, token string) (others bool) {
 func (p *presence) signedOut(ctx context.Context, ag *inbox.Agent, token string) error {
 	if p.endSession(ag.ID, token) || ag.Presence == inbox.PresenceOffline {
 		return nil
+	}
+	// Another session may be connected to another node: ask the store
+	// now rather than trust the last sweep's view.
+	if err := p.share(ctx); err != nil {
+		p.log.Warn("sign-out: read the other nodes' agent sockets; using the last view", "err", err)
 	}
 	p.mu.Lock()
 	elsewhere := p.otherSessionElsewhere(ag.ID, token)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/inbox"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // SocketLog shares agents' websockets among the gateways on one store
@@ -134,5 +135,19 @@ func (p *presence) dropShared(ctx context.Context) {
 	defer cancel()
 	if err := p.nodes.DropAgentSockets(dctx, p.node); err != nil {
 		p.log.Warn("presence: drop this node's agent sockets", "err", err)
+	}
+}
+
+// announceSignOut tells every gateway (through Config.Relay: the hub, and
+// the event log when the store is shared) that the session of token
+// signed out, so that each closes the session's agent websockets at once
+// rather than at its next session check.
+func (a *API) announceSignOut(ctx context.Context, agentID, token string) {
+	if a.cfg.Relay == nil {
+		return
+	}
+	ev := inbox.Event{ID: bson.NewObjectID().Hex(), Type: inbox.EventSessionEnded, At: time.Now().UTC(), AgentID: agentID, SubjectID: sessionTag(token)}
+	if err := a.cfg.Relay.Publish(ctx, ev); err != nil {
+		a.log.Warn("sign-out: tell the other gateways", "agent", agentID, "err", err)
 	}
 }

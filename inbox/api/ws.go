@@ -285,7 +285,7 @@ func (c *wsConn) subscribe() *realtime.Sub {
 		}
 		switch ev.Type {
 		case inbox.EventAgentChanged, inbox.EventAgentDeleted, inbox.EventPresenceChanged,
-			inbox.EventLineChanged, inbox.EventLineDeleted:
+			inbox.EventLineChanged, inbox.EventLineDeleted, inbox.EventSessionEnded:
 			return true
 		}
 		return ev.ConversationID != ""
@@ -394,6 +394,11 @@ func (c *wsConn) decide(ctx context.Context, ev inbox.Event) (frames []wsOut, cl
 	me := ac.actor()
 	deliver := func() []wsOut { return []wsOut{{Type: "event", Event: &ev}} }
 	switch ev.Type {
+	case inbox.EventSessionEnded: // signed out, perhaps on another gateway
+		if ev.SubjectID == sessionTag(c.token) {
+			return nil, websocket.ClosePolicyViolation
+		}
+		return nil, 0
 	case inbox.EventAgentChanged, inbox.EventAgentDeleted, inbox.EventPresenceChanged:
 		frames = deliver()
 		if ev.AgentID != me.AgentID || ev.Type == inbox.EventPresenceChanged {
