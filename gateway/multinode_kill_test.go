@@ -21,7 +21,7 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	const (
 		visitors   = 100
 		perVisitor = 5
-		window     = 3
+		window     = 1 // each visitor sends its next message once the last is acknowledged, as a person does
 		killAfter  = 150
 	)
 	bin := buildBinary(t)
