@@ -188,7 +188,18 @@ func (b *brBrowser) do(what string, timeout time.Duration, actions ...chromedp.A
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	for {
+		err := chromedp.Do(ctx, actions...)
+		if err == nil {
+			return
+		}
+		// The page drew the element again between finding it and acting
+		// on it (a live list redrawn by an event): find it again, as a
+		// person's click would land on the new one.
+		if strings.Contains(err.Error(), "Could not find node with given id") && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		b.t.Fatalf("%s: %s: %v\n%s", b.name, what, err, b.pageText(nil))
 	}
 }
