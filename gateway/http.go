@@ -182,6 +182,10 @@ func newHTTP(cfg Config, log *slog.Logger, m *metrics, store pinger, conns *conn
 		TrustedProxies:          cfg.TrustedProxies,
 	})
 	app.Server().ConnState = conns.hook
+	// A hijacked connection (a websocket) stays open when its handler
+	// returns; each websocket closes its own. Idle visitor sockets are then
+	// left to the widget's poller with no goroutine of their own.
+	app.Server().KeepHijackedConns = true
 	app.Use(conns.middleware)
 	app.Use(recover.New())
 	// A refused body is drained up to the largest upload a client may send.

@@ -1,18 +1,23 @@
 package widget
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/fasthttp/websocket"
+	"github.com/gobwas/ws"
 	"github.com/gofiber/fiber/v2"
 	"github.com/switchboard-chat/switchboard/inbox"
 	"github.com/valyala/fasthttp"
@@ -41,36 +46,40 @@ func (w *Widget) upgradeCheck(c *fiber.Ctx) error {
 }
 
 func (w *Widget) websocketHandler() fiber.Handler {
-	// fasthttp/websocket directly, not gofiber/contrib/websocket: that one
-	// copies every request header, query argument and cookie into maps
-	// that live as long as the socket. The Origin is checked by
-	// upgradeCheck already.
+	// fasthttp/websocket answers the handshake; the socket is then read
+	// and written by this package (frames.go) straight on the TCP
+	// connection, so that an idle socket keeps no buffer, no goroutine and
+	// nothing of fasthttp's. The Origin is checked by upgradeCheck
+	// already.
 	up := websocket.FastHTTPUpgrader{
 		HandshakeTimeout: 10 * time.Second,
 		CheckOrigin:      func(*fasthttp.RequestCtx) bool { return true },
-		// Most visitor sockets sit idle. Reads go through fasthttp's own
-		// buffered reader, so the websocket's read buffer can be the least
-		// that holds a control frame; write buffers are lent from a pool
-		// only while a frame is written.
-		ReadBufferSize:  readBufferSize,
-		WriteBufferSize: 4096,
-		WriteBufferPool: &w.writeBuffers,
+		ReadBufferSize:   readBufferSize,
+		WriteBufferSize:  readBufferSize,
 	}
 	return func(c *fiber.Ctx) error {
 		v, ok := c.Locals(localVisitor).(visitor)
 		if !ok {
 			return fiber.ErrUpgradeRequired
 		}
-		rc := c.Context()
-		err := up.Upgrade(rc, func(ws *websocket.Conn) {
-			defer w.recoverConn()
-			// fasthttp holds the upgrade request's context until this
-			// handler returns, for the socket's whole life; nothing reads
-			// the request or the response again, so their buffers (the
-			// parsed headers, a few KiB) go now rather than then.
-			rc.Request = fasthttp.Request{}
-			rc.Response = fasthttp.Response{}
-			w.serveConn(ws, v)
+		err := up.Upgrade(c.Context(), func(hs *websocket.Conn) {
+			defer func() {
+				if r := recover(); r != nil {
+					w.recoverConn(r)
+				}
+			}()
+			hijacked := hs.NetConn()
+			nc := hijacked
+			if u, ok := hijacked.(interface{ UnsafeConn() net.Conn }); ok {
+				nc = u.UnsafeConn()
+			}
+			if sentEarly(hijacked) {
+				_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = nc.Write(closeFrame(websocket.CloseProtocolError, "data before the handshake's answer"))
+				_ = nc.Close()
+				return
+			}
+			w.serveConn(nc, v)
 		})
 		if err != nil {
 			return fiber.ErrUpgradeRequired
@@ -79,36 +88,49 @@ func (w *Widget) websocketHandler() fiber.Handler {
 	}
 }
 
-// readBufferSize is the websocket's read buffer: the least the library
-// takes (a control frame's 125 bytes of payload).
+// readBufferSize is the handshake library's buffer size: the least it
+// takes. Nothing is read or written through its buffers.
 const readBufferSize = 128
 
-// recoverConn logs a panic in a connection without telling the client.
-func (w *Widget) recoverConn() {
-	if r := recover(); r != nil {
-		w.log.Error("visitor websocket panic", "panic", r, "stack", string(debug.Stack()))
-	}
+// recoverConn logs a recovered panic of a connection without telling the
+// client.
+func (w *Widget) recoverConn(r any) {
+	w.log.Error("visitor websocket panic", "panic", r, "stack", string(debug.Stack()))
 }
 
-// conn is one visitor websocket. Its one goroutine is the reader (the
-// websocket handler); what is written goes through the queue in outq.go,
-// worked through by a pump goroutine that lives only while there is
-// something to write. Pings come from the Widget's ping wheel and hub
+// conn is one visitor websocket. It is read in turns (frames.go): with
+// the poller an idle socket has no goroutine; without, the upgrade
+// handler's goroutine reads it. What is written goes through the queue in
+// outq.go, worked through by a pump goroutine that lives only while there
+// is something to write. Pings come from the Widget's ping wheel and hub
 // events from the Widget's one subscription (registry.go).
 type conn struct {
-	w      *Widget
-	ws     *websocket.Conn
+	w *Widget
+	// nc is the TCP connection; rc its descriptor for the poller and
+	// pollID its name there (rc nil: no poller, a goroutine reads).
+	nc     net.Conn
+	rc     syscall.RawConn
+	pollID uint64
 	v      visitor
 	ctx    context.Context
 	cancel context.CancelFunc
 	pumps  sync.WaitGroup
 	// stream is what the socket has sent since hello (pump only).
 	stream *streamState
+	// heard is when the client was last heard from (Unix nanoseconds):
+	// with the poller the ping wheel ends a socket silent for readTimeout.
+	heard atomic.Int64
 
-	// Reader-only state.
+	// Reader-only state: the turn's (turnMu orders the turns).
+	turnMu      sync.Mutex
 	started     bool
 	typingState bool
 	typingAt    time.Time
+
+	// wmu orders whole frames on the connection; wclosed: a close frame
+	// is written and nothing may follow it.
+	wmu     sync.Mutex
+	wclosed bool
 
 	mu sync.Mutex
 	// space is signalled when the queue shrinks or the socket closes.
@@ -121,110 +143,103 @@ type conn struct {
 	// streaming: hello came, events are queued; closing: a close frame is
 	// queued, nothing else is; closeSent: the close frame is (being)
 	// written; stopped: nothing more is written; woken: the reader was
-	// woken and its deadline stays.
+	// woken and its deadline stays; turning: a turn runs; finished: the
+	// connection is over and closed.
 	pumping, waiting, pingQueued, streaming bool
 	closing, closeSent, stopped, woken      bool
-	wakeAfterClose                          bool
+	wakeAfterClose, turning, finished       bool
 }
 
-func (w *Widget) serveConn(ws *websocket.Conn, v visitor) {
+func (w *Widget) serveConn(nc net.Conn, v visitor) {
 	if !w.register() {
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		closeRaw(nc, websocket.CloseGoingAway, "server shutting down")
 		return
 	}
-	defer w.live.Done()
 	if !w.sockets.add(v.ID, w.cfg.MaxSocketsPerVisitor) {
+		w.live.Done()
 		// Close code 1008 (policy violation): clients do not reconnect.
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, closeTooManySockets),
-			time.Now().Add(time.Second))
+		closeRaw(nc, websocket.ClosePolicyViolation, closeTooManySockets)
 		return
 	}
-	defer w.sockets.done(v.ID)
 	ctx, cancel := context.WithCancel(w.base)
-	c := &conn{w: w, ws: ws, v: v, ctx: ctx, cancel: cancel}
+	c := &conn{w: w, nc: nc, v: v, ctx: ctx, cancel: cancel}
 	c.space.L = &c.mu
+	c.heard.Store(time.Now().UnixNano())
+	// The mode is settled before the socket is registered: from then on
+	// the ping wheel, the hub and a shutdown may reach it.
+	p := w.pollerFor()
+	if p != nil {
+		c.rc, _ = rawConn(nc)
+	}
 	if !w.addConn(c) {
 		cancel()
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		w.sockets.done(v.ID)
+		w.live.Done()
+		closeRaw(nc, websocket.CloseGoingAway, "server shutting down")
 		return
 	}
-	c.run()
-}
-
-func (c *conn) run() {
-	defer c.finish()
 	// The frame limit is enforced while reading (so the client can be told
-	// before the 1009 close); this hard limit only stops absurd frames.
-	c.ws.SetReadLimit(2*c.w.cfg.MaxFrameBytes + 4096)
+	// before the 1009 close); frames over twice the limit are not read.
 	_ = c.extendRead()
-	c.ws.SetPongHandler(func(string) error { return c.extendRead() })
-	c.readLoop()
-}
-
-func (c *conn) readLoop() {
-	limit := c.w.cfg.MaxFrameBytes
-	for c.ctx.Err() == nil {
-		kind, r, err := c.ws.NextReader()
-		if err != nil {
-			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && c.ctx.Err() == nil {
-				c.logDebug("visitor websocket read", err)
-			}
-			return
-		}
-		_ = c.extendRead()
-		data, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err != nil {
-			c.logDebug("visitor websocket read", err)
-			return
-		}
-		if int64(len(data)) > limit {
-			c.tooLarge()
-			return
-		}
-		if !c.handleAside(kind, data) {
-			return
-		}
+	if c.rc == nil {
+		c.mu.Lock()
+		c.turning = true
+		c.mu.Unlock()
+		c.turn()
+		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished {
+		return // ended already (a shutdown)
+	}
+	id, err := p.add(c.rc, c)
+	if err != nil {
+		c.logWarn("visitor websocket not polled; closing it", "err", err)
+		c.queueCloseLocked(websocket.CloseTryAgainLater, "server busy; reconnect", true, true)
+		return
+	}
+	// The poller reports the socket from now on; its first report waits
+	// for c.mu.
+	c.pollID = id
 }
 
-// handleAside acts on one client frame on a goroutine of its own and waits
-// for it, so frames are still handled one after the other. The reader's
-// stack stays as small as reading needs: decoding JSON, encoding the
-// answer and the store calls would grow it, and an idle socket keeps its
-// reader's stack at the largest it ever was. False after a panic.
-func (c *conn) handleAside(kind int, data []byte) bool {
-	done := make(chan bool, 1)
-	go func() {
-		ok := false
-		defer func() {
-			if r := recover(); r != nil {
-				c.w.log.Error("visitor websocket panic", "panic", r, "stack", string(debug.Stack()))
-			}
-			done <- ok
-		}()
-		if kind != websocket.TextMessage {
-			c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "frames are JSON text frames, not binary"})
-		} else {
-			c.handle(data)
-		}
-		ok = true
-	}()
-	return <-done
+// rawConn is the connection's descriptor, for the poller.
+func rawConn(nc net.Conn) (syscall.RawConn, bool) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	rc, err := sc.SyscallConn()
+	return rc, err == nil
 }
 
-// tooLarge tells the client, closes with 1009, and reads on until the
-// client answers the close, so that it gets the close before the
-// connection goes.
+// closeFrame is a whole close frame.
+func closeFrame(code int, text string) []byte {
+	var b bytes.Buffer
+	payload := websocket.FormatCloseMessage(code, text)
+	_ = ws.WriteHeader(&b, ws.Header{Fin: true, OpCode: ws.OpClose, Length: int64(len(payload))})
+	b.Write(payload)
+	return b.Bytes()
+}
+
+// closeRaw writes a close frame on a connection that never became a conn,
+// and closes it.
+func closeRaw(nc net.Conn, code int, text string) {
+	_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = nc.Write(closeFrame(code, text))
+	_ = nc.Close()
+}
+
+// tooLarge tells the client, closes with 1009, and reads on (discarding)
+// until the client has answered the close and gone, for at most two
+// seconds, so that it gets the close before the connection goes.
 func (c *conn) tooLarge() {
 	c.sendFrame(errorFrame{Type: "error", Code: "frame_too_large",
 		Message: fmt.Sprintf("frames are limited to %d bytes", c.w.cfg.MaxFrameBytes)})
 	c.closeWith(websocket.CloseMessageTooBig, "frame too large")
 	_ = c.readDeadline(2 * time.Second)
-	for {
-		if _, _, err := c.ws.NextReader(); err != nil {
-			return
-		}
-	}
+	_, _ = io.Copy(io.Discard, c.nc)
 }
 
 // The socket's log lines carry the visitor and the line; the logger is

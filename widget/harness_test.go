@@ -66,6 +66,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 // "Website", whose widget allows shopOrigin.
 func newHarness(t *testing.T, mods ...func(*widget.Config)) *harness {
 	t.Helper()
+	return newHarnessMode(t, true, mods...)
+}
+
+// newHarnessMode is newHarness with the server's KeepHijackedConns set
+// as given: true as in the gateway (idle sockets go to the poller), false
+// (every socket keeps its upgrade handler's goroutine, which reads it).
+func newHarnessMode(t *testing.T, detached bool, mods ...func(*widget.Config)) *harness {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store := engine.Store(t)
 	hub := realtime.NewHub()
@@ -89,6 +97,9 @@ func newHarness(t *testing.T, mods ...func(*widget.Config)) *harness {
 	// Configured like the gateway's: bodies stream, multipart is not parsed ahead.
 	app := fiber.New(fiber.Config{Immutable: true, DisableStartupMessage: true, ErrorHandler: httperr.Handler(log), BodyLimit: 1 << 20,
 		StreamRequestBody: true, DisablePreParseMultipartForm: true})
+	// As the gateway's (detached): websockets outlive their handlers, so
+	// idle ones go to the poller.
+	app.Server().KeepHijackedConns = detached
 	app.Use(func(c *fiber.Ctx) error {
 		c.Set("X-Frame-Options", "DENY")
 		return c.Next()

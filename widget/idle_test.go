@@ -35,13 +35,28 @@ func settledGoroutines(t *testing.T) int {
 	return last
 }
 
-// TestIdleSocketsHoldOneGoroutineEach: an idle visitor socket (after hello
-// and its welcome) holds exactly one goroutine of the widget, its reader:
-// no writer, no event relay, no ping ticker per socket. Events still reach
-// every socket, and closing the sockets gives every goroutine back.
-func TestIdleSocketsHoldOneGoroutineEach(t *testing.T) {
+// TestIdleSocketsHoldNoGoroutine: an idle visitor socket (after hello and
+// its welcome) holds no goroutine of the widget: the poller watches it, and
+// there is no writer, no event relay and no ping ticker per socket. Events
+// still reach every socket, every socket still answers, and closing the
+// sockets gives everything back.
+func TestIdleSocketsHoldNoGoroutine(t *testing.T) {
+	idleGoroutines(t, newHarness, 0)
+}
+
+// TestIdleSocketsWithoutThePoller: when the HTTP server closes hijacked
+// connections as their handlers return (fasthttp's default), each socket
+// is read by its upgrade handler's goroutine: exactly one per idle socket,
+// and everything else works the same.
+func TestIdleSocketsWithoutThePoller(t *testing.T) {
+	idleGoroutines(t, func(t *testing.T, mods ...func(*widget.Config)) *harness {
+		return newHarnessMode(t, false, mods...)
+	}, 1)
+}
+
+func idleGoroutines(t *testing.T, harnessFor func(*testing.T, ...func(*widget.Config)) *harness, each int) {
 	const n = 200
-	h := newHarness(t, func(c *widget.Config) { c.SessionsPerMinute = 10 * n })
+	h := harnessFor(t, func(c *widget.Config) { c.SessionsPerMinute = 10 * n })
 	tokens := make([]string, n)
 	for i := range tokens {
 		tokens[i] = h.session(nil).Token
@@ -52,16 +67,16 @@ func TestIdleSocketsHoldOneGoroutineEach(t *testing.T) {
 		clients[i], _ = h.connect(tok, nil)
 	}
 	after := settledGoroutines(t)
-	// Tolerance both ways: the widget's one ping ticker, and a few of the
-	// server's request workers and HTTP client goroutines, which come and
-	// go on their own.
+	// Tolerance both ways: the widget's ping ticker and poller, and a few
+	// of the server's request workers and HTTP client goroutines, which
+	// come and go on their own.
 	perSocket := float64(after-before) / n
 	t.Logf("goroutines: %d before, %d with %d idle sockets: %.2f per socket", before, after, n, perSocket)
-	if after-before > n+n/20 {
-		t.Fatalf("%d idle sockets hold %d goroutines (%.2f each), want 1 each (the reader)", n, after-before, perSocket)
+	if after-before > each*n+n/20 {
+		t.Fatalf("%d idle sockets hold %d goroutines (%.2f each), want %d each", n, after-before, perSocket, each)
 	}
-	if after-before < n-n/20 {
-		t.Fatalf("%d idle sockets hold %d goroutines: fewer than one reader each", n, after-before)
+	if after-before < each*n-n/20 {
+		t.Fatalf("%d idle sockets hold %d goroutines: fewer than %d each", n, after-before, each)
 	}
 
 	// A broadcast event (the line's mode) reaches every idle socket, and
@@ -78,7 +93,21 @@ func TestIdleSocketsHoldOneGoroutineEach(t *testing.T) {
 		t.Fatalf("after an event to every socket: %d goroutines, %d before it (writers left behind?)", again, after)
 	}
 
-	// Closing the sockets ends their readers.
+	// Every idle socket is still read and answered, and the turns that
+	// read them are gone afterwards.
+	for _, c := range clients {
+		c.write(map[string]any{"type": "no-such-frame"})
+	}
+	for _, c := range clients {
+		if f := c.waitFor("error"); f.Code != "bad_frame" {
+			t.Fatalf("answer to an unknown frame: %+v", f)
+		}
+	}
+	if again := settledGoroutines(t); again > after+n/4 {
+		t.Fatalf("after a frame from every socket: %d goroutines, %d before it (turns left behind?)", again, after)
+	}
+
+	// Closing the sockets ends them.
 	for _, c := range clients {
 		_ = c.ws.Close()
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/gobwas/ws"
 	"github.com/switchboard-chat/switchboard/inbox"
 )
 
@@ -99,7 +100,7 @@ func (c *conn) sendFrame(v any) bool {
 	c.mu.Lock()
 	c.pumping = false
 	if !c.stopped && len(c.queue) == 0 {
-		_ = c.ws.NetConn().SetWriteDeadline(time.Time{})
+		_ = c.nc.SetWriteDeadline(time.Time{})
 	}
 	c.kick()
 	c.mu.Unlock()
@@ -202,7 +203,7 @@ func (c *conn) pump() {
 			c.pumping = false
 			if wrote && !c.stopped {
 				// No write deadline (and no timer) stays armed.
-				_ = c.ws.NetConn().SetWriteDeadline(time.Time{})
+				_ = c.nc.SetWriteDeadline(time.Time{})
 			}
 			c.mu.Unlock()
 			return
@@ -227,7 +228,7 @@ func (c *conn) pump() {
 		case itemFrame:
 			c.writeText(it.data)
 		case itemPing:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+			if err := c.writeFrame(ws.OpPing, nil, writeTimeout); err != nil {
 				c.broken(err)
 			}
 		case itemClose:
@@ -262,8 +263,7 @@ func (c *conn) writeText(b []byte) bool {
 	if stopped {
 		return false
 	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+	if err := c.writeFrame(ws.OpText, b, writeTimeout); err != nil {
 		c.broken(err)
 		return false
 	}
@@ -293,7 +293,7 @@ func (c *conn) writeClose(code int, text string, wake bool) {
 	if code == websocket.CloseGoingAway {
 		timeout = time.Second
 	}
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(timeout))
+	_ = c.writeFrame(ws.OpClose, websocket.FormatCloseMessage(code, text), timeout)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopped = true
@@ -317,16 +317,25 @@ func (c *conn) broken(err error) {
 	c.wakeLocked()
 }
 
-// wakeLocked ends the reader's wait: a read deadline in the past (closing
-// a hijacked fasthttp connection does nothing until the handler returns).
-// c.mu is held; extendRead never moves the deadline on after this, and
-// after finish it does nothing.
+// wakeLocked ends the connection's reading: a read deadline in the past
+// ends a turn that is reading, and with the poller, where no turn may be
+// running, a turn starts and finds the connection over. c.mu is held;
+// extendRead never moves the deadline on after this, and after finish it
+// does nothing.
 func (c *conn) wakeLocked() {
 	if c.woken {
 		return
 	}
 	c.woken = true
-	_ = c.ws.SetReadDeadline(time.Now())
+	_ = c.nc.SetReadDeadline(time.Now())
+	c.startTurnLocked()
+}
+
+// expire ends a polled connection whose client has gone silent.
+func (c *conn) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wakeLocked()
 }
 
 // extendRead moves the read deadline on, unless the reader was woken.
@@ -338,32 +347,42 @@ func (c *conn) readDeadline(d time.Duration) error {
 	if c.woken {
 		return nil
 	}
-	return c.ws.SetReadDeadline(time.Now().Add(d))
+	return c.nc.SetReadDeadline(time.Now().Add(d))
 }
 
-// finish ends the connection when the reader is done: nothing is queued
-// or written any more, the pump (if any) is waited for, and the client
-// gets a close frame if it had none: 1001 when the server is shutting
-// down, else 1000. After finish the websocket may be released.
+// finish ends the connection when its reading is done: nothing is
+// queued or written any more, the pump (if any) is waited for, the client
+// gets a close frame if it had none (1001 when the server is shutting
+// down, else 1000), and the connection is closed. It runs once, on a
+// turn's goroutine.
 func (c *conn) finish() {
-	c.cancel()
-	c.w.removeConn(c)
 	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return
+	}
+	c.finished = true
 	c.stopped = true
 	c.queue = nil
 	sent := c.closeSent
 	c.closeSent = true
-	// Nothing outside the reader may touch the websocket from now on (a
-	// late shutdown would find it released to fasthttp's pools).
 	c.woken = true
 	c.space.Broadcast()
 	c.mu.Unlock()
+	c.cancel()
+	c.w.removeConn(c)
 	c.pumps.Wait()
 	if !sent {
 		code, text := websocket.CloseNormalClosure, ""
 		if c.w.base.Err() != nil {
 			code, text = websocket.CloseGoingAway, "server shutting down"
 		}
-		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+		_ = c.writeFrame(ws.OpClose, websocket.FormatCloseMessage(code, text), time.Second)
 	}
+	if c.rc != nil && c.pollID != 0 {
+		c.w.poll.remove(c.rc, c.pollID)
+	}
+	_ = c.nc.Close()
+	c.w.sockets.done(c.v.ID)
+	c.w.live.Done()
 }

@@ -84,12 +84,24 @@ func (w *Widget) pingLoop() {
 		case <-t.C:
 		}
 		slot := int(r.cursor.Load())
-		r.mu.RLock()
-		for c := range r.slots[slot] {
-			c.ping()
-		}
-		r.mu.RUnlock()
+		w.pingSlot(slot, time.Now())
 		r.cursor.Store(int32((slot + 1) % pingSlots))
+	}
+}
+
+// pingSlot pings the sockets of one slot and ends the polled ones whose
+// clients have been silent (no frame, no pong) for readTimeout: no read
+// deadline watches them.
+func (w *Widget) pingSlot(slot int, now time.Time) {
+	r := &w.conns
+	silent := now.Add(-readTimeout).UnixNano()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for c := range r.slots[slot] {
+		c.ping()
+		if c.rc != nil && c.heard.Load() < silent {
+			c.expire()
+		}
 	}
 }
 

@@ -165,7 +165,14 @@ type Widget struct {
 	uploadLocks keyed.Mutex
 	// sockets counts each visitor's open websockets.
 	sockets      *socketCount
-	writeBuffers sync.Pool
+	frameBuffers sync.Pool
+	// detach: the HTTP server leaves hijacked connections open when
+	// their handler returns (fasthttp's KeepHijackedConns), so idle
+	// sockets can be left to the poller; poll is made with the first
+	// socket (nil where there is no poller).
+	detach   bool
+	pollOnce sync.Once
+	poll     *poller
 	// conns are the open websockets: pinged by one ticker, fed hub events
 	// by one subscription, sub (registry.go).
 	conns registry
@@ -261,6 +268,7 @@ func (w *Widget) Mount(app *fiber.App) {
 	v1.Post("/files", w.uploadFiles)
 	v1.Get("/files/:id", w.downloadFile)
 	v1.Get("/ws", w.upgradeCheck, w.websocketHandler())
+	w.detach = app.Server().KeepHijackedConns
 	// Hijacked websocket connections outlive Fiber's Shutdown: end them.
 	app.Hooks().OnShutdown(func() error { w.shutdown(); return nil })
 }
@@ -283,9 +291,32 @@ func (w *Widget) shutdown() {
 	w.stop()
 	w.closeConns()
 	w.live.Wait()
+	// No socket is left, and none comes: register refuses them now.
+	w.pollOnce.Do(func() {})
+	if w.poll != nil {
+		w.poll.close()
+	}
 	if w.sub != nil {
 		w.sub.Close()
 	}
+}
+
+// pollerFor is the Widget's poller, made with the first socket; nil when
+// sockets are not detached or there is no poller on this system (each
+// socket then has a reading goroutine).
+func (w *Widget) pollerFor() *poller {
+	if !w.detach {
+		return nil
+	}
+	w.pollOnce.Do(func() {
+		p, err := newPoller()
+		if err != nil {
+			w.log.Warn("no socket poller: every visitor websocket gets a reading goroutine", "err", err)
+			return
+		}
+		w.poll = p
+	})
+	return w.poll
 }
 
 // register counts a new websocket; false once Run is stopping.

@@ -163,6 +163,9 @@ type wsConn struct {
 }
 
 func (w *wsServer) serve(conn *websocket.Conn) {
+	// The server keeps hijacked connections open (the gateway sets
+	// KeepHijackedConns): the socket closes itself, on every way out.
+	defer conn.Close()
 	p, _ := conn.Locals(wsLocal).(*principal)
 	if p == nil {
 		return
