@@ -178,10 +178,8 @@ func (w *Widget) serveConn(nc net.Conn, v visitor) {
 		closeRaw(nc, websocket.CloseGoingAway, "server shutting down")
 		return
 	}
-	// The frame limit is enforced while reading (so the client can be told
-	// before the 1009 close); frames over twice the limit are not read.
-	_ = c.extendRead()
 	if c.rc == nil {
+		_ = c.extendRead()
 		c.mu.Lock()
 		c.turning = true
 		c.mu.Unlock()
