@@ -57,6 +57,13 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 			m.eventLag.Set(lag.Seconds())
 		}, OnGap: func() { m.resyncs.Add(float64(hub.Resync())) }}, log.With("component", "event-tail"))
 	}
+	// Changes go to this node's hub, and on a shared store to the event log
+	// the other nodes tail. The embedded store serves this process alone:
+	// nothing could read a log there, so none is written.
+	var sink inbox.EventSink = hub
+	if !store.Exclusive() {
+		sink = inbox.MultiSink{events, hub}
+	}
 	// Mail the gateway sends on its own goes through SWITCHBOARD_SMTP_URL,
 	// from the durable outbox (checked by LoadConfig).
 	var mailer *email.Sender
@@ -70,7 +77,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 	// tells its waker of queued replies.
 	tgWake, mailWake := telegram.NewWaker(), email.NewWaker()
 	svc := inbox.NewService(store, inbox.Options{
-		Events:       inbox.MultiSink{events, hub},
+		Events:       sink,
 		Logger:       log,
 		Limits:       inbox.Limits{MessageChars: cfg.MessageMaxChars},
 		PasswordCost: cfg.PasswordCost,
