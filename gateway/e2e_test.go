@@ -731,6 +731,17 @@ func (s *server) stop(t *testing.T) {
 	t.Logf("gateway on %s stopped in %s", s.base, time.Since(begin).Round(time.Millisecond))
 }
 
+// noErrorLogs fails the test with every ERROR line the (stopped) servers
+// logged.
+func noErrorLogs(t *testing.T, servers ...*server) {
+	t.Helper()
+	for _, s := range servers {
+		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
+			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
+		}
+	}
+}
+
 // errorLogLines returns the ERROR lines of the gateway's text log.
 func errorLogLines(stderr string) []string {
 	var out []string

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,9 +167,5 @@ func TestKillANodeUnderLoad(t *testing.T) {
 		t.Errorf("%d distinct client ids stored, want %d", n, visitors*perVisitor)
 	}
 	b.stop(t)
-	for _, s := range []*server{a, b} {
-		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
-			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
-		}
-	}
+	noErrorLogs(t, a, b)
 }

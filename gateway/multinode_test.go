@@ -272,10 +272,8 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 
 	for _, s := range []*server{a, b, c} {
 		s.stop(t)
-		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
-			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
-		}
 	}
+	noErrorLogs(t, a, b, c)
 }
 
 // grepLines keeps the lines of s that contain sub.

@@ -227,9 +227,7 @@ func TestWorkMovesWhenANodeDies(t *testing.T) {
 		t.Errorf("%d Telegram messages stored, want %d: %v", len(extra), update, texts(extra))
 	}
 	b.stop(t)
-	if errs := errorLogLines(b.stderr.String()); len(errs) > 0 {
-		t.Errorf("node B logged errors:\n%s", strings.Join(errs, "\n"))
-	}
+	noErrorLogs(t, b)
 }
 
 // tgMessagesNow lists the messages of the one Telegram conversation.
@@ -323,9 +321,7 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	}
 	t.Logf("set offline %s after the node with their socket died (grace %s)", time.Since(killed).Round(time.Millisecond), grace)
 	a.stop(t)
-	if errs := errorLogLines(a.stderr.String()); len(errs) > 0 {
-		t.Errorf("node A logged errors:\n%s", strings.Join(errs, "\n"))
-	}
+	noErrorLogs(t, a)
 }
 
 // TestTwoNodesStartTogether: two gateways started at the same moment on
@@ -361,10 +357,8 @@ func TestTwoNodesStartTogether(t *testing.T) {
 	}
 	for _, s := range nodes {
 		s.stop(t)
-		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
-			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
-		}
 	}
+	noErrorLogs(t, nodes...)
 }
 
 // TestMailboxMovesWhenANodeDies: two gateways on one store; node A, started
@@ -432,9 +426,7 @@ func TestMailboxMovesWhenANodeDies(t *testing.T) {
 		t.Errorf("stored mails %q, want each once: %q", texts, want)
 	}
 	b.stop(t)
-	if errs := errorLogLines(b.stderr.String()); len(errs) > 0 {
-		t.Errorf("node B logged errors:\n%s", strings.Join(errs, "\n"))
-	}
+	noErrorLogs(t, b)
 }
 
 // TestSignOutEndsSocketsOnEveryNode: an agent signed in twice, both

@@ -400,9 +400,5 @@ func TestBehindTheProxy(t *testing.T) {
 		t.Error("60 sign-in requests from one address within seconds passed the proxy")
 	}
 	a.stop(t)
-	for _, s := range []*server{a, b} {
-		if errs := errorLogLines(s.stderr.String()); len(errs) > 0 {
-			t.Errorf("%s logged errors:\n%s", s.base, strings.Join(errs, "\n"))
-		}
-	}
+	noErrorLogs(t, a, b)
 }
