@@ -319,7 +319,13 @@ func (c *conn) handle(data []byte) {
 		c.sendFrame(errorFrame{Type: "error", Code: errRateLimited.code, Message: errRateLimited.msg})
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, frameTimeout)
+	// The frame's work ends with the gateway (base) or after frameTimeout.
+	// It is not derived from the socket's context, which would keep a map
+	// of children (0.4 KiB) for as long as the socket is open: the socket
+	// finishes only after this turn anyway, and if its writing fails
+	// meanwhile the work still ends (a message is stored, and its sender's
+	// retry with the same client id finds it).
+	ctx, cancel := context.WithTimeout(c.w.base, frameTimeout)
 	defer cancel()
 	switch f.Type {
 	case "hello":
