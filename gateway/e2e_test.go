@@ -731,6 +731,23 @@ func (s *server) stop(t *testing.T) {
 	t.Logf("gateway on %s stopped in %s", s.base, time.Since(begin).Round(time.Millisecond))
 }
 
+// closes reads ch until it is closed (true), or until nothing came on it
+// for quiet or within has passed (false).
+func closes[T any](ch <-chan T, quiet, within time.Duration) bool {
+	for end := time.After(within); ; {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return true
+			}
+		case <-time.After(quiet):
+			return false
+		case <-end:
+			return false
+		}
+	}
+}
+
 // noErrorLogs fails the test with every ERROR line the (stopped) servers
 // logged.
 func noErrorLogs(t *testing.T, servers ...*server) {

@@ -248,6 +248,14 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// widgetSockets exports the count of open visitor websockets.
+func (m *metrics) widgetSockets(count func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchboard_widget_websockets",
+		Help: "Visitor websockets open on this process.",
+	}, func() float64 { return float64(count()) }))
+}
+
 // jobRun records one run of a scheduled job.
 func (m *metrics) jobRun(job string, started time.Time, took time.Duration, err error) {
 	result := "ok"

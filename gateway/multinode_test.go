@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -256,6 +257,14 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 	default:
 	}
 	_, metrics := adminB.do("GET", "/metrics", nil, "")
+	// The visitors' sockets are on A, none on B.
+	if !strings.Contains(string(metrics), "switchboard_widget_websockets 0\n") {
+		t.Errorf("node B's /metrics: %s, want 0 visitor websockets", grepLines(string(metrics), "switchboard_widget"))
+	}
+	if metricsA := getBody(t, a.base+"/metrics"); !strings.Contains(metricsA, "switchboard_widget_websockets ") ||
+		strings.Contains(metricsA, "switchboard_widget_websockets 0\n") {
+		t.Errorf("node A's /metrics: %s, want its visitor websockets counted", grepLines(metricsA, "switchboard_widget"))
+	}
 	if body := string(metrics); !strings.Contains(body, "switchboard_events_from_other_nodes_total") ||
 		strings.Contains(body, "switchboard_events_from_other_nodes_total 0\n") {
 		t.Errorf("node B's /metrics counts no events from other nodes:\n%s", grepLines(body, "switchboard_event"))
@@ -274,6 +283,21 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 		s.stop(t)
 	}
 	noErrorLogs(t, a, b, c)
+}
+
+// getBody GETs url and returns its body.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // grepLines keeps the lines of s that contain sub.

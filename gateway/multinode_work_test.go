@@ -455,26 +455,14 @@ func TestSignOutEndsSocketsOnEveryNode(t *testing.T) {
 
 	first.expect("POST", "/api/v1/auth/logout", nil, http.StatusNoContent, nil)
 	signedOut := time.Now()
-	closed := func(s *agentSocket, within time.Duration) bool {
-		for end := time.After(within); ; {
-			select {
-			case _, ok := <-s.events:
-				if !ok {
-					return true
-				}
-			case <-end:
-				return false
-			}
-		}
-	}
-	if !closed(firstWS, 5*time.Second) {
+	if !closes(firstWS.events, 5*time.Second, 5*time.Second) {
 		t.Fatal("the signed-out session's websocket on node B is still open 5 s after signing out on node A")
 	}
 	if code := closeCode(firstWS.err); code != websocket.ClosePolicyViolation {
 		t.Errorf("it closed with %v (code %d), want 1008", firstWS.err, code)
 	}
 	t.Logf("closed on node B %s after signing out on node A", time.Since(signedOut).Round(time.Millisecond))
-	if closed(secondWS, time.Second) {
+	if closes(secondWS.events, time.Second, time.Second) {
 		t.Errorf("the other session's websocket closed too: %v", secondWS.err)
 	}
 	var me struct {

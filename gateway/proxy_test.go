@@ -272,20 +272,8 @@ func TestBehindTheProxy(t *testing.T) {
 	reconnect := func(all bool) int {
 		t.Helper()
 		moved := 0
-		closedWith := func(frames <-chan visitorFrame) bool {
-			for {
-				select {
-				case _, ok := <-frames:
-					if !ok {
-						return true
-					}
-				case <-time.After(300 * time.Millisecond):
-					return false
-				}
-			}
-		}
 		for i, v := range visitors {
-			if !closedWith(v.ws.frames) {
+			if !closes(v.ws.frames, 300*time.Millisecond, time.Minute) {
 				if all {
 					t.Errorf("visitor %d's websocket stayed open although its gateway stopped", i)
 				}
@@ -297,19 +285,7 @@ func TestBehindTheProxy(t *testing.T) {
 			dial(v)
 			moved++
 		}
-		agentClosed := func() bool {
-			for {
-				select {
-				case _, ok := <-agent.events:
-					if !ok {
-						return true
-					}
-				case <-time.After(300 * time.Millisecond):
-					return false
-				}
-			}
-		}
-		if !agentClosed() {
+		if !closes(agent.events, 300*time.Millisecond, time.Minute) {
 			if all {
 				t.Error("the agent's websocket stayed open although its gateway stopped")
 			}

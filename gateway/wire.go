@@ -153,6 +153,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, store *inbox.St
 		BlockByAddress:       cfg.BlockByAddress,
 	}, log)
 	w.Mount(app)
+	m.widgetSockets(w.OpenSockets)
 	tg := telegram.New(telegram.Config{
 		APIURL: cfg.TelegramAPIURL, PollTimeout: cfg.TelegramPollTimeout, MaxFileBytes: cfg.MaxFileSize,
 		LeaseTTL: cfg.LeaseTTL, Node: node, MaxUpdateBytes: int(cfg.TelegramMaxUpdate),

@@ -85,7 +85,7 @@ func TestSilentPolledSocketsAreClosed(t *testing.T) {
 	if f, err := ws.ReadFrame(heardClient); err == nil {
 		t.Fatalf("the socket heard from got %v after its ping", f.Header.OpCode)
 	}
-	if n := w.openSockets(); n != 1 {
+	if n := w.OpenSockets(); n != 1 {
 		t.Fatalf("%d sockets open, want 1", n)
 	}
 	if n := w.poll.registered(); n != 1 {

@@ -65,8 +65,8 @@ func (w *Widget) removeConn(c *conn) {
 	}
 }
 
-// openSockets counts the registered visitor websockets.
-func (w *Widget) openSockets() int {
+// OpenSockets counts the open visitor websockets.
+func (w *Widget) OpenSockets() int {
 	w.conns.mu.RLock()
 	defer w.conns.mu.RUnlock()
 	return w.conns.n
