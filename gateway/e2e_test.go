@@ -731,6 +731,21 @@ func (s *server) stop(t *testing.T) {
 	t.Logf("gateway on %s stopped in %s", s.base, time.Since(begin).Round(time.Millisecond))
 }
 
+// getBody GETs url and returns its body.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // closes reads ch until it is closed (true), or until nothing came on it
 // for quiet or within has passed (false).
 func closes[T any](ch <-chan T, quiet, within time.Duration) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,13 +116,8 @@ func TestMissedConversationOnTheRealBinary(t *testing.T) {
 		t.Errorf("missed=true lists %v, want [%s]", ids, ack.ConversationID)
 	}
 	// And /metrics counts it.
-	mresp, err := http.Get(srv.base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(mresp.Body)
-	mresp.Body.Close()
-	if !strings.Contains(string(metrics), "switchboard_missed_conversations_total 1\n") {
+	metrics := getBody(t, srv.base+"/metrics")
+	if !strings.Contains(metrics, "switchboard_missed_conversations_total 1\n") {
 		t.Errorf("/metrics lacks switchboard_missed_conversations_total 1")
 	}
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -283,21 +282,6 @@ func TestThreeGatewaysOneStore(t *testing.T) {
 		s.stop(t)
 	}
 	noErrorLogs(t, a, b, c)
-}
-
-// getBody GETs url and returns its body.
-func getBody(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // grepLines keeps the lines of s that contain sub.

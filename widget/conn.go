@@ -74,9 +74,7 @@ func (w *Widget) websocketHandler() fiber.Handler {
 				nc = u.UnsafeConn()
 			}
 			if sentEarly(hijacked) {
-				_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
-				_, _ = nc.Write(closeFrame(websocket.CloseProtocolError, "data before the handshake's answer"))
-				_ = nc.Close()
+				closeRaw(nc, websocket.CloseProtocolError, "data before the handshake's answer")
 				return
 			}
 			w.serveConn(nc, v)
@@ -179,7 +177,6 @@ func (w *Widget) serveConn(nc net.Conn, v visitor) {
 		return
 	}
 	if c.rc == nil {
-		_ = c.extendRead()
 		c.mu.Lock()
 		c.turning = true
 		c.mu.Unlock()
@@ -212,20 +209,13 @@ func rawConn(nc net.Conn) (syscall.RawConn, bool) {
 	return rc, err == nil
 }
 
-// closeFrame is a whole close frame.
-func closeFrame(code int, text string) []byte {
-	var b bytes.Buffer
-	payload := websocket.FormatCloseMessage(code, text)
-	_ = ws.WriteHeader(&b, ws.Header{Fin: true, OpCode: ws.OpClose, Length: int64(len(payload))})
-	b.Write(payload)
-	return b.Bytes()
-}
-
 // closeRaw writes a close frame on a connection that never became a conn,
 // and closes it.
 func closeRaw(nc net.Conn, code int, text string) {
+	var b bytes.Buffer
+	encodeFrame(&b, ws.OpClose, websocket.FormatCloseMessage(code, text))
 	_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = nc.Write(closeFrame(code, text))
+	_, _ = nc.Write(b.Bytes())
 	_ = nc.Close()
 }
 

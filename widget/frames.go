@@ -106,6 +106,8 @@ func (c *conn) readMessage() bool {
 		wait = frameReadTimeout
 	}
 	for {
+		// Without the poller this is also the idle timeout: every frame,
+		// a pong too, moves it on.
 		_ = c.readDeadline(wait)
 		h, err := ws.ReadHeader(c.nc)
 		if err != nil {
@@ -150,9 +152,6 @@ func (c *conn) readMessage() bool {
 		}
 		state = state.Set(ws.StateFragmented)
 	}
-	if c.rc == nil {
-		_ = c.extendRead()
-	}
 	if op != ws.OpText {
 		c.sendFrame(errorFrame{Type: "error", Code: "bad_frame", Message: "frames are JSON text frames, not binary"})
 		return true
@@ -161,9 +160,10 @@ func (c *conn) readMessage() bool {
 	return true
 }
 
-// control acts on a control frame: a ping is answered, a pong was the
-// client's sign of life, a close is answered (with the client's code) and
-// ends the connection.
+// control acts on a control frame: a ping is answered, a close is
+// answered (with the client's code) and ends the connection. A pong only
+// tells that the client is there: reading its header moved heard and the
+// read deadline on.
 func (c *conn) control(h ws.Header) bool {
 	payload := make([]byte, h.Length)
 	if _, err := io.ReadFull(c.nc, payload); err != nil {
@@ -175,10 +175,6 @@ func (c *conn) control(h ws.Header) bool {
 	case ws.OpPing:
 		if err := c.writeFrame(ws.OpPong, payload, writeTimeout); err != nil && !errors.Is(err, errCloseSent) {
 			c.logDebug("visitor websocket pong", err)
-		}
-	case ws.OpPong:
-		if c.rc == nil {
-			_ = c.extendRead()
 		}
 	case ws.OpClose:
 		var body []byte
@@ -193,8 +189,7 @@ func (c *conn) control(h ws.Header) bool {
 			c.protocolError(errors.New("close frame with a 1-byte payload"))
 			return false
 		}
-		c.markCloseSent()
-		_ = c.writeFrame(ws.OpClose, body, time.Second)
+		c.closeWithBody(body)
 		return false
 	}
 	return true
@@ -226,8 +221,13 @@ func (c *conn) protocolError(err error) {
 // closeNow writes a close frame at once, whatever is queued (reader
 // only); the connection ends after it.
 func (c *conn) closeNow(code int, text string) {
+	c.closeWithBody(websocket.FormatCloseMessage(code, text))
+}
+
+// closeWithBody is closeNow with the close frame's payload as given.
+func (c *conn) closeWithBody(body []byte) {
 	c.markCloseSent()
-	_ = c.writeFrame(ws.OpClose, websocket.FormatCloseMessage(code, text), time.Second)
+	_ = c.writeFrame(ws.OpClose, body, time.Second)
 }
 
 // markCloseSent stops the queue: the reader writes the close frame
@@ -269,15 +269,20 @@ func (c *conn) writeFrame(op ws.OpCode, payload []byte, timeout time.Duration) e
 			c.w.frameBuffers.Put(buf)
 		}
 	}()
-	if err := ws.WriteHeader(buf, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))}); err != nil {
-		return err
-	}
-	buf.Write(payload)
+	encodeFrame(buf, op, payload)
 	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}
 	_, err := c.nc.Write(buf.Bytes())
 	return err
+}
+
+// encodeFrame appends one whole, unfragmented server frame to b.
+func encodeFrame(b *bytes.Buffer, op ws.OpCode, payload []byte) {
+	// Writing a header to a bytes.Buffer fails only for a length over
+	// 2^63, which no []byte has.
+	_ = ws.WriteHeader(b, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
+	b.Write(payload)
 }
 
 // sentEarly tells whether the client sent something before it had the

@@ -35,15 +35,6 @@ func settledGoroutines(t *testing.T) int {
 	return last
 }
 
-// TestIdleSocketsHoldNoGoroutine: an idle visitor socket (after hello and
-// its welcome) holds no goroutine of the widget: the poller watches it, and
-// there is no writer, no event relay and no ping ticker per socket. Events
-// still reach every socket, every socket still answers, and closing the
-// sockets gives everything back.
-func TestIdleSocketsHoldNoGoroutine(t *testing.T) {
-	idleGoroutines(t, newHarness, 0)
-}
-
 // TestIdleSocketsWithoutThePoller: when the HTTP server closes hijacked
 // connections as their handlers return (fasthttp's default), each socket
 // is read by its upgrade handler's goroutine: exactly one per idle socket,

@@ -320,7 +320,7 @@ func (c *conn) broken(err error) {
 // wakeLocked ends the connection's reading: a read deadline in the past
 // ends a turn that is reading, and with the poller, where no turn may be
 // running, a turn starts and finds the connection over. c.mu is held;
-// extendRead never moves the deadline on after this, and after finish it
+// readDeadline never moves the deadline on after this, and after finish it
 // does nothing.
 func (c *conn) wakeLocked() {
 	if c.woken {
@@ -338,9 +338,8 @@ func (c *conn) expire() {
 	c.wakeLocked()
 }
 
-// extendRead moves the read deadline on, unless the reader was woken.
-func (c *conn) extendRead() error { return c.readDeadline(readTimeout) }
-
+// readDeadline moves the read deadline to d from now, unless the reader
+// was woken.
 func (c *conn) readDeadline(d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -156,13 +156,6 @@ func (p *poller) ctl(rc syscall.RawConn, op int, id uint64) error {
 	return nil
 }
 
-// registered counts the sockets in the poller.
-func (p *poller) registered() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns)
-}
-
 // close ends run and releases the epoll instance; registered sockets are
 // not touched (the Widget closes them first).
 func (p *poller) close() {

@@ -16,7 +16,6 @@ func newPoller() (*poller, error) { return nil, errors.New("no socket poller on 
 func (*poller) add(syscall.RawConn, *conn) (uint64, error) { return 0, errPollerClosed }
 func (*poller) rearm(syscall.RawConn, uint64) error        { return errPollerClosed }
 func (*poller) remove(syscall.RawConn, uint64)             {}
-func (*poller) registered() int                            { return 0 }
 func (*poller) close()                                     {}
 
 var errPollerClosed = errors.New("poller closed")

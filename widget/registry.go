@@ -98,10 +98,11 @@ func (w *Widget) pingSlot(slot int, now time.Time) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for c := range r.slots[slot] {
-		c.ping()
 		if c.rc != nil && c.heard.Load() < silent {
 			c.expire()
+			continue
 		}
+		c.ping()
 	}
 }
 
